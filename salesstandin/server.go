@@ -1,0 +1,143 @@
+// Package salesstandin is a development stand-in for Dynamics 365 Sales: it speaks the subset of the
+// Dataverse Web API that the onboarding product uses, shows sellers a small page to qualify and
+// decide leads, and fires Dataverse-format webhooks for those decisions.
+package salesstandin
+
+import (
+	"errors"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Config configures a Server.
+type Config struct {
+	// DataDir holds the stand-in's data, so that it survives restarts.
+	DataDir string
+	// WebhookURL receives the decision webhooks; empty disables them.
+	WebhookURL string
+	// WebhookKey is sent as the "code" query parameter, as a Dataverse WebhookKey endpoint does.
+	WebhookKey string
+	// ClientID and ClientSecret are the only credentials the token endpoint accepts.
+	ClientID, ClientSecret string
+	// ProspectIDColumn is the lead column holding the Commerce prospect ID; a lead with a value in it
+	// is a Commerce B2B lead. Default "new_commerceprospectid".
+	ProspectIDColumn string
+	// OrganizationName is sent in webhooks. Default "standin".
+	OrganizationName string
+	// WebhookRetryDelay is the pause before the one retry of a webhook. Default 5s.
+	WebhookRetryDelay time.Duration
+	// Logger receives one line per event. Default slog.Default().
+	Logger *slog.Logger
+}
+
+// Server is the Sales stand-in.
+type Server struct {
+	cfg    Config
+	log    *slog.Logger
+	store  *store
+	sets   map[string]entitySet
+	tokens tokenIssuer
+	ids    identities
+	client *http.Client
+	page   *template.Template
+	now    func() time.Time
+
+	mu         sync.Mutex // guards closed and deliveries
+	closed     bool
+	deliveries []Delivery
+	inFlight   sync.WaitGroup
+}
+
+// identities are the fixed IDs of the organization, its seller and its webhook steps, derived from
+// the organization name so that they stay the same across restarts.
+type identities struct {
+	organization, businessUnit, user string
+}
+
+func newIdentities(org string) identities {
+	id := func(kind string) string {
+		return uuid.NewSHA1(uuid.NameSpaceURL, []byte("salesstandin:"+org+":"+kind)).String()
+	}
+	return identities{organization: id("organization"), businessUnit: id("businessunit"), user: id("user")}
+}
+
+func (i identities) step(message, entity string) string {
+	return uuid.NewSHA1(uuid.MustParse(i.organization), []byte("step:"+message+":"+entity)).String()
+}
+
+// New opens the data in cfg.DataDir and returns a server ready to serve.
+func New(cfg Config) (*Server, error) {
+	if cfg.DataDir == "" {
+		return nil, errors.New("sales stand-in: DataDir is required")
+	}
+	if cfg.ClientID == "" || cfg.ClientSecret == "" {
+		return nil, errors.New("sales stand-in: ClientID and ClientSecret are required")
+	}
+	if cfg.ProspectIDColumn == "" {
+		cfg.ProspectIDColumn = "new_commerceprospectid"
+	}
+	if cfg.OrganizationName == "" {
+		cfg.OrganizationName = "standin"
+	}
+	if cfg.WebhookRetryDelay == 0 {
+		cfg.WebhookRetryDelay = 5 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	st, err := openStore(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	page, err := parseSellerPage()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg:    cfg,
+		log:    cfg.Logger,
+		store:  st,
+		sets:   entitySets(cfg.ProspectIDColumn),
+		ids:    newIdentities(cfg.OrganizationName),
+		client: &http.Client{Timeout: 60 * time.Second}, // Dataverse gives a webhook 60 seconds
+		page:   page,
+		now:    time.Now,
+	}
+	s.tokens = newTokenIssuer(cfg.ClientID, cfg.ClientSecret, func() time.Time { return s.now() })
+	return s, nil
+}
+
+// Handler serves the Web API, the token endpoint, the seller page and /healthz.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
+	mux.HandleFunc("POST /{tenant}/oauth2/v2.0/token", s.handleToken)
+
+	mux.HandleFunc("GET "+apiPrefix+"{target}", s.requireToken(s.handleGet))
+	mux.HandleFunc("POST "+apiPrefix+"{target}", s.requireToken(s.handleCreate))
+	mux.HandleFunc("PATCH "+apiPrefix+"{target}", s.requireToken(s.handleUpdate))
+	mux.HandleFunc("POST "+apiPrefix+"{target}/{action}", s.requireToken(s.handleBoundAction))
+	mux.HandleFunc("POST "+apiPrefix+"WinOpportunity", s.requireToken(s.handleCloseOpportunity(true)))
+	mux.HandleFunc("POST "+apiPrefix+"LoseOpportunity", s.requireToken(s.handleCloseOpportunity(false)))
+
+	mux.HandleFunc("GET /{$}", s.handleSellerPage)
+	mux.HandleFunc("POST /seller/leads/{id}/qualify", s.handleSellerQualify)
+	mux.HandleFunc("POST /seller/leads/{id}/disqualify", s.handleSellerDisqualify)
+	mux.HandleFunc("POST /seller/opportunities/{id}/win", s.handleSellerClose(true))
+	mux.HandleFunc("POST /seller/opportunities/{id}/lose", s.handleSellerClose(false))
+	return mux
+}
+
+// Close waits for webhook deliveries in flight; decisions made after Close fire no webhook.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	s.inFlight.Wait()
+	return nil
+}
