@@ -1,0 +1,273 @@
+package commerce
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// The statuses of a prospect; the workflow reports the same vocabulary.
+const (
+	StatusReceived              = "Received"
+	StatusAwaitingQualification = "AwaitingQualification"
+	StatusQualified             = "Qualified"
+	StatusApproved              = "Approved"
+	StatusRejected              = "Rejected"
+	StatusNeedsAttention        = "NeedsAttention"
+)
+
+// Statuses lists every known status.
+var Statuses = []string{
+	StatusReceived, StatusAwaitingQualification, StatusQualified,
+	StatusApproved, StatusRejected, StatusNeedsAttention,
+}
+
+// ValidStatus reports whether s is one of Statuses.
+func ValidStatus(s string) bool {
+	for _, v := range Statuses {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Decided reports whether a prospect in status s has been decided, after which
+// the same requester may apply again.
+func Decided(s string) bool { return s == StatusApproved || s == StatusRejected }
+
+// Prospect is an entry of the prospect register ("All prospects").
+type Prospect struct {
+	RequestID   string
+	Status      string
+	CompanyName string
+	TaxID       string
+	Street      string
+	City        string
+	PostalCode  string
+	CountryCode string
+	FirstName   string
+	LastName    string
+	Email       string
+	Phone       string
+	JobTitle    string
+	Locale      string
+	Comments    string
+	LeadID      string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// PendingDuplicateError says that another request of the same requester is
+// still pending.
+type PendingDuplicateError struct {
+	RequestID string // the pending request
+}
+
+func (e *PendingDuplicateError) Error() string {
+	return fmt.Sprintf("commerce: request %s of the same requester is still pending", e.RequestID)
+}
+
+// Is makes a duplicate count as invalid input: retrying will not resolve it.
+func (e *PendingDuplicateError) Is(target error) bool { return target == ErrInvalid }
+
+// EmailKey is the form of an email address that identifies a requester.
+func EmailKey(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
+
+// ReserveRequest registers p as a new request unless the same requester (by
+// email, ignoring case and surrounding space) has one pending; then it returns
+// the pending request's ID and created=false. Reserving an existing request
+// ID again also returns created=false. A new request starts as Received.
+func (s *Store) ReserveRequest(ctx context.Context, p Prospect) (requestID string, created bool, err error) {
+	p.Status = StatusReceived
+	if err := validateNewProspect(&p); err != nil {
+		return "", false, err
+	}
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		pending, err := pendingByEmail(ctx, tx, EmailKey(p.Email))
+		if err != nil {
+			return err
+		}
+		if pending != "" {
+			requestID = pending
+			return nil
+		}
+		n, err := insertProspect(ctx, tx, p)
+		if err != nil {
+			return err
+		}
+		requestID, created = p.RequestID, n == 1
+		return nil
+	})
+	if err != nil {
+		// Under SQLite the transaction serializes reservations; a database
+		// with row-level locking can instead lose the race on the unique
+		// index, and then the winner is the answer.
+		if pending, lookupErr := pendingByEmail(ctx, s.db, EmailKey(p.Email)); lookupErr == nil && pending != "" {
+			return pending, false, nil
+		}
+		return "", false, fmt.Errorf("reserve request %s: %w", p.RequestID, err)
+	}
+	return requestID, created, nil
+}
+
+// RegisterProspect adds p to the register unless its request ID is already
+// there, in which case nothing changes. It fails with a PendingDuplicateError
+// when another request of the same requester is pending.
+func (s *Store) RegisterProspect(ctx context.Context, p Prospect) error {
+	if err := validateNewProspect(&p); err != nil {
+		return err
+	}
+	if _, err := insertProspect(ctx, s.db, p); err != nil {
+		// The only constraint a well-formed insert can break besides the
+		// request ID (which it ignores) is the one pending request per email.
+		if pending, _ := pendingByEmail(ctx, s.db, EmailKey(p.Email)); pending != "" && pending != p.RequestID {
+			return fmt.Errorf("register prospect %s: %w", p.RequestID, &PendingDuplicateError{RequestID: pending})
+		}
+		return fmt.Errorf("register prospect %s: %w", p.RequestID, err)
+	}
+	return nil
+}
+
+// SetProspectStatus sets the status of a prospect.
+func (s *Store) SetProspectStatus(ctx context.Context, requestID, status string) error {
+	if err := required("request ID", requestID, "status", status); err != nil {
+		return err
+	}
+	if !ValidStatus(status) {
+		return fmt.Errorf("%w: unknown status %q", ErrInvalid, status)
+	}
+	return s.updateProspect(ctx, requestID, "status", status)
+}
+
+// SetProspectLead records the Sales lead created for a prospect.
+func (s *Store) SetProspectLead(ctx context.Context, requestID, leadID string) error {
+	if err := required("request ID", requestID, "lead ID", leadID); err != nil {
+		return err
+	}
+	return s.updateProspect(ctx, requestID, "lead_id", leadID)
+}
+
+// updateProspect sets one column; the timestamp moves only on a real change,
+// so a repeated call leaves the row exactly as the first one did.
+func (s *Store) updateProspect(ctx context.Context, requestID, column, value string) error {
+	res, err := s.db.ExecContext(ctx,
+		`UPDATE prospects SET `+column+` = ?, updated_at = ? WHERE request_id = ? AND `+column+` <> ?`,
+		value, formatTime(now()), requestID, value)
+	if err != nil {
+		return fmt.Errorf("set %s of prospect %s: %w", column, requestID, err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 1 {
+		return nil
+	}
+	if _, err := s.GetProspect(ctx, requestID); err != nil {
+		return fmt.Errorf("set %s of prospect %s: %w", column, requestID, err)
+	}
+	return nil
+}
+
+// GetProspect returns the prospect of a request, or ErrNotFound.
+func (s *Store) GetProspect(ctx context.Context, requestID string) (Prospect, error) {
+	if err := required("request ID", requestID); err != nil {
+		return Prospect{}, err
+	}
+	p, err := scanProspect(s.db.QueryRowContext(ctx, selectProspect+` WHERE request_id = ?`, requestID))
+	if err != nil {
+		return Prospect{}, fmt.Errorf("get prospect %s: %w", requestID, err)
+	}
+	return p, nil
+}
+
+// FindProspectByLead returns the prospect a Sales lead was created for, or
+// ErrNotFound.
+func (s *Store) FindProspectByLead(ctx context.Context, leadID string) (Prospect, error) {
+	if err := required("lead ID", leadID); err != nil {
+		return Prospect{}, err
+	}
+	p, err := scanProspect(s.db.QueryRowContext(ctx,
+		selectProspect+` WHERE lead_id = ? ORDER BY created_at DESC LIMIT 1`, leadID))
+	if err != nil {
+		return Prospect{}, fmt.Errorf("find prospect of lead %s: %w", leadID, err)
+	}
+	return p, nil
+}
+
+func validateNewProspect(p *Prospect) error {
+	if err := required("request ID", p.RequestID, "email", p.Email); err != nil {
+		return err
+	}
+	p.Email = strings.TrimSpace(p.Email)
+	if p.Status == "" {
+		p.Status = StatusReceived
+	}
+	if !ValidStatus(p.Status) {
+		return fmt.Errorf("%w: unknown status %q", ErrInvalid, p.Status)
+	}
+	return nil
+}
+
+type queryer interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+func pendingByEmail(ctx context.Context, q queryer, emailKey string) (string, error) {
+	var id string
+	err := q.QueryRowContext(ctx,
+		`SELECT request_id FROM prospects WHERE email_key = ? AND status NOT IN ('Approved', 'Rejected')`,
+		emailKey).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return id, err
+}
+
+// insertProspect inserts p unless its request ID exists and reports how many
+// rows it inserted.
+func insertProspect(ctx context.Context, tx execer, p Prospect) (int64, error) {
+	t := formatTime(now())
+	res, err := tx.ExecContext(ctx, `INSERT INTO prospects (
+		request_id, status, company_name, tax_id, street, city, postal_code, country_code,
+		first_name, last_name, email, email_key, phone, job_title, locale, comments, lead_id,
+		created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (request_id) DO NOTHING`,
+		p.RequestID, p.Status, p.CompanyName, p.TaxID, p.Street, p.City, p.PostalCode, p.CountryCode,
+		p.FirstName, p.LastName, p.Email, EmailKey(p.Email), p.Phone, p.JobTitle, p.Locale, p.Comments, p.LeadID,
+		t, t)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+const selectProspect = `SELECT request_id, status, company_name, tax_id, street, city, postal_code,
+	country_code, first_name, last_name, email, phone, job_title, locale, comments, lead_id,
+	created_at, updated_at FROM prospects`
+
+func scanProspect(row *sql.Row) (Prospect, error) {
+	var p Prospect
+	var created, updated string
+	err := row.Scan(&p.RequestID, &p.Status, &p.CompanyName, &p.TaxID, &p.Street, &p.City, &p.PostalCode,
+		&p.CountryCode, &p.FirstName, &p.LastName, &p.Email, &p.Phone, &p.JobTitle, &p.Locale, &p.Comments,
+		&p.LeadID, &created, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Prospect{}, ErrNotFound
+	}
+	if err != nil {
+		return Prospect{}, err
+	}
+	if p.CreatedAt, err = parseTime(created); err != nil {
+		return Prospect{}, err
+	}
+	if p.UpdatedAt, err = parseTime(updated); err != nil {
+		return Prospect{}, err
+	}
+	return p, nil
+}

@@ -1,0 +1,230 @@
+// Package intake is the front door for the B2B site: it takes onboarding
+// requests over HTTP, registers them, starts their workflows and answers
+// their state.
+package intake
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/partner-onboarding/onboarding/activities"
+	"github.com/partner-onboarding/onboarding/commerce"
+	"github.com/partner-onboarding/onboarding/workflows"
+)
+
+const maxRequestBody = 64 << 10
+
+// Register is the part of the Commerce prospect register the intake uses.
+type Register interface {
+	ReserveRequest(ctx context.Context, p commerce.Prospect) (requestID string, created bool, err error)
+	GetProspect(ctx context.Context, requestID string) (commerce.Prospect, error)
+}
+
+// Service answers the intake endpoints.
+type Service struct {
+	Temporal client.Client
+	Register Register
+	// SalesCheckInterval is passed to each new workflow; zero means its default.
+	SalesCheckInterval time.Duration
+	Logger             *slog.Logger
+}
+
+// Routes adds the intake endpoints to mux.
+func (s *Service) Routes(mux *http.ServeMux) {
+	mux.HandleFunc("POST /v1/onboarding-requests", s.submit)
+	mux.HandleFunc("GET /v1/onboarding-requests/{id}", s.show)
+}
+
+// Accepted is the answer to a submitted request.
+type Accepted struct {
+	ID     string           `json:"id"`
+	Status workflows.Status `json:"status"`
+	// Duplicate is set when the requester already had a pending request:
+	// ID is that request's.
+	Duplicate bool `json:"duplicate,omitempty"`
+}
+
+func (s *Service) submit(w http.ResponseWriter, r *http.Request) {
+	var req workflows.Request
+	if errs := decode(w, r, &req); errs != nil {
+		writeInvalid(w, errs)
+		return
+	}
+	if errs := Validate(&req); len(errs) > 0 {
+		writeInvalid(w, errs)
+		return
+	}
+	req.RequestID = uuid.NewString()
+
+	p := activities.ProspectOf(req)
+	id, created, err := s.Register.ReserveRequest(r.Context(), p)
+	if err != nil {
+		s.Logger.Error("Could not register request", "error", err)
+		writeError(w, http.StatusServiceUnavailable, "the request could not be registered; try again")
+		return
+	}
+	status := workflows.StatusReceived
+	if !created {
+		// The pending request is started again: if its first start failed,
+		// this heals it; otherwise the start finds the running workflow.
+		pending, err := s.Register.GetProspect(r.Context(), id)
+		if err != nil {
+			s.Logger.Error("Could not read pending request", "requestId", id, "error", err)
+			writeError(w, http.StatusServiceUnavailable, "the request could not be read; try again")
+			return
+		}
+		req, status = RequestOf(pending), workflows.Status(pending.Status)
+	}
+	req.ReceivedAt = time.Now().UTC()
+	req.SalesCheckInterval = s.SalesCheckInterval
+	if err := s.start(r.Context(), req); err != nil {
+		s.Logger.Error("Could not start onboarding", "requestId", id, "error", err)
+		writeError(w, http.StatusServiceUnavailable, "the request is registered but its processing could not start; send it again to retry")
+		return
+	}
+	if !created {
+		s.Logger.Info("Pending request submitted again", "requestId", id)
+		writeJSON(w, http.StatusOK, Accepted{ID: id, Status: status, Duplicate: true})
+		return
+	}
+	s.Logger.Info("Request accepted", "requestId", id)
+	writeJSON(w, http.StatusAccepted, Accepted{ID: id, Status: workflows.StatusReceived})
+}
+
+// start starts the request's workflow unless it runs or ran already.
+func (s *Service) start(ctx context.Context, req workflows.Request) error {
+	_, err := s.Temporal.ExecuteWorkflow(ctx, StartOptions(req.RequestID), workflows.WorkflowName, req)
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &started) {
+		return nil
+	}
+	return err
+}
+
+// StartOptions are the start options of a request's workflow. A second start
+// with the same request ID joins the running workflow and never starts a
+// second one; a closed one is not started again.
+func StartOptions(requestID string) client.StartWorkflowOptions {
+	return client.StartWorkflowOptions{
+		ID:                       workflows.WorkflowID(requestID),
+		TaskQueue:                workflows.TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			workflows.OnboardingStatus.ValueSet(string(workflows.StatusReceived)),
+		),
+		StaticSummary: "B2B partner onboarding",
+	}
+}
+
+func (s *Service) show(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if _, err := uuid.Parse(id); err != nil {
+		writeError(w, http.StatusBadRequest, "id must be a request ID (a UUID)")
+		return
+	}
+	resp, err := s.Temporal.QueryWorkflow(r.Context(), workflows.WorkflowID(id), "", workflows.QueryState)
+	if err == nil {
+		var st workflows.State
+		if err := resp.Get(&st); err != nil {
+			writeError(w, http.StatusInternalServerError, "the request's state could not be read")
+			return
+		}
+		writeJSON(w, http.StatusOK, st)
+		return
+	}
+	var notFound *serviceerror.NotFound
+	if !errors.As(err, &notFound) {
+		s.Logger.Error("Could not query request", "requestId", id, "error", err)
+		writeError(w, http.StatusServiceUnavailable, "the request's state could not be read; try again")
+		return
+	}
+	// Registered, but its workflow has not started (yet).
+	p, err := s.Register.GetProspect(r.Context(), id)
+	if errors.Is(err, commerce.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "no onboarding request with this id")
+		return
+	}
+	if err != nil {
+		writeError(w, http.StatusServiceUnavailable, "the request's state could not be read; try again")
+		return
+	}
+	writeJSON(w, http.StatusOK, workflows.State{RequestID: p.RequestID, Status: workflows.Status(p.Status), LeadID: p.LeadID})
+}
+
+// RequestOf rebuilds a request from its entry in the prospect register.
+func RequestOf(p commerce.Prospect) workflows.Request {
+	return workflows.Request{
+		RequestID: p.RequestID,
+		Company: workflows.Company{Name: p.CompanyName, TaxID: p.TaxID, Address: workflows.Address{
+			Street: p.Street, City: p.City, PostalCode: p.PostalCode, CountryCode: p.CountryCode}},
+		Requester: workflows.Requester{FirstName: p.FirstName, LastName: p.LastName, Email: p.Email,
+			Phone: p.Phone, JobTitle: p.JobTitle},
+		Locale:     p.Locale,
+		Comments:   p.Comments,
+		ReceivedAt: p.CreatedAt,
+	}
+}
+
+// decode reads the JSON body strictly: unknown fields and wrong types are
+// reported with the field's name.
+func decode(w http.ResponseWriter, r *http.Request, v any) []FieldError {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		return []FieldError{{"body", "must be JSON (Content-Type: application/json)"}}
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxRequestBody))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil && dec.More() {
+		err = errors.New("extra data after the JSON object")
+	}
+	if err == nil {
+		return nil
+	}
+	var typeErr *json.UnmarshalTypeError
+	var maxErr *http.MaxBytesError
+	switch {
+	case errors.As(err, &typeErr):
+		return []FieldError{{typeErr.Field, "must be a JSON " + typeErr.Type.Kind().String()}}
+	case errors.As(err, &maxErr):
+		return []FieldError{{"body", fmt.Sprintf("must be at most %d bytes", maxRequestBody)}}
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return []FieldError{{field, "is not a known field"}}
+	case errors.Is(err, io.EOF):
+		return []FieldError{{"body", "is empty"}}
+	}
+	return []FieldError{{"body", "is not valid JSON: " + err.Error()}}
+}
+
+type problem struct {
+	Error  string       `json:"error"`
+	Fields []FieldError `json:"fields,omitempty"`
+}
+
+func writeInvalid(w http.ResponseWriter, errs []FieldError) {
+	writeJSON(w, http.StatusBadRequest, problem{Error: "invalid onboarding request", Fields: errs})
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, problem{Error: msg})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
