@@ -1,0 +1,200 @@
+// Command starter is the front door of partner onboarding.
+//
+//	starter serve              the HTTP intake for the B2B site and the Sales webhook receiver
+//	starter submit FILE.json   submit an onboarding request (the intake's JSON) to a running starter
+//	starter show ID            show a request's state
+//
+// serve reaches Temporal through the SDK's environment configuration
+// (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, ...), listens on STARTER_ADDR
+// (default 127.0.0.1:8080) and accepts webhooks carrying one of WEBHOOK_KEYS
+// (comma-separated) as the code query parameter, or the header
+// WEBHOOK_HEADER_NAME with one of WEBHOOK_HEADER_VALUES. submit and show talk
+// to STARTER_URL (default http://127.0.0.1:8080).
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/contrib/envconfig"
+	"go.temporal.io/sdk/log"
+
+	"github.com/partner-onboarding/onboarding/commerce"
+	"github.com/partner-onboarding/onboarding/intake"
+	"github.com/partner-onboarding/onboarding/sales"
+	"github.com/partner-onboarding/onboarding/saleshooks"
+)
+
+const usage = `usage:
+  starter serve
+  starter submit FILE.json
+  starter show ID`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, nil)))
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, usage)
+		os.Exit(2)
+	}
+	var err error
+	switch cmd, args := os.Args[1], os.Args[2:]; {
+	case cmd == "serve" && len(args) == 0:
+		err = serve(ctx)
+	case cmd == "submit" && len(args) == 1:
+		err = submit(ctx, args[0])
+	case cmd == "show" && len(args) == 1:
+		err = show(ctx, args[0])
+	default:
+		fmt.Fprintln(os.Stderr, usage)
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "starter:", err)
+		os.Exit(1)
+	}
+}
+
+func serve(ctx context.Context) error {
+	opts, err := envconfig.LoadDefaultClientOptions()
+	if err != nil {
+		return fmt.Errorf("temporal client configuration: %w", err)
+	}
+	opts.Logger = log.NewStructuredLogger(slog.Default())
+	// Lazy: the front door starts even while Temporal is down, and answers
+	// 503 until it is back, so that Dataverse retries its webhooks.
+	c, err := client.NewLazyClient(opts)
+	if err != nil {
+		return fmt.Errorf("temporal client: %w", err)
+	}
+	defer c.Close()
+	store, err := commerce.Open(ctx, envOr("COMMERCE_DB", "data/commerce.db"))
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	salesCfg, err := sales.ConfigFromEnv()
+	if err != nil {
+		return err
+	}
+	salesClient, err := sales.New(salesCfg)
+	if err != nil {
+		return err
+	}
+	checkEvery, err := durationEnv("SALES_CHECK_INTERVAL")
+	if err != nil {
+		return err
+	}
+	auth := saleshooks.Auth{
+		Keys:         list(os.Getenv("WEBHOOK_KEYS")),
+		HeaderName:   os.Getenv("WEBHOOK_HEADER_NAME"),
+		HeaderValues: list(os.Getenv("WEBHOOK_HEADER_VALUES")),
+	}
+	if len(auth.Keys) == 0 && (auth.HeaderName == "" || len(auth.HeaderValues) == 0) {
+		return errors.New("WEBHOOK_KEYS, or WEBHOOK_HEADER_NAME with WEBHOOK_HEADER_VALUES, must be set: Sales webhooks are never accepted unauthenticated")
+	}
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
+	(&intake.Service{Temporal: c, Register: store, SalesCheckInterval: checkEvery, Logger: slog.Default()}).Routes(mux)
+	(&saleshooks.Receiver{Temporal: c, Sales: salesClient, Auth: auth, ProspectIDColumn: salesCfg.ProspectIDColumn,
+		Logger: slog.Default()}).Routes(mux)
+
+	srv := &http.Server{
+		Addr:              envOr("STARTER_ADDR", "127.0.0.1:8080"),
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      55 * time.Second, // under Dataverse's 60-second webhook timeout
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	slog.Info("Starter listening", "addr", srv.Addr)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdown)
+}
+
+func submit(ctx context.Context, path string) error {
+	body, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	return call(ctx, http.MethodPost, "/v1/onboarding-requests", body)
+}
+
+func show(ctx context.Context, id string) error {
+	return call(ctx, http.MethodGet, "/v1/onboarding-requests/"+url.PathEscape(id), nil)
+}
+
+// call sends one request to the starter's HTTP API and prints the answer.
+func call(ctx context.Context, method, path string, body []byte) error {
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(envOr("STARTER_URL", "http://127.0.0.1:8080"), "/")+path, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	out, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	os.Stdout.Write(out)
+	if resp.StatusCode >= 300 {
+		return fmt.Errorf("%s %s: %s", method, path, resp.Status)
+	}
+	return nil
+}
+
+func durationEnv(name string) (time.Duration, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s %q is not a positive duration such as 1h or 30s", name, v)
+	}
+	return d, nil
+}
+
+func list(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func envOr(name, fallback string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return fallback
+}
