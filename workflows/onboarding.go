@@ -222,10 +222,15 @@ func (o *onboarding) awaitOperator(ctx workflow.Context, step string, cause *tem
 	return nil
 }
 
+// setStatus moves the prospect register first, so that whoever sees a status
+// in the workflow's state or search attributes finds it in Commerce too.
 func (o *onboarding) setStatus(ctx workflow.Context, status Status) error {
-	o.markStatus(ctx, status)
 	in := ProspectStatus{RequestID: o.state.RequestID, Status: status}
-	return o.step(ctx, "Set prospect status to "+string(status), ActivitySetProspectStatus, in, nil)
+	if err := o.step(ctx, "Set prospect status to "+string(status), ActivitySetProspectStatus, in, nil); err != nil {
+		return err
+	}
+	o.markStatus(ctx, status)
+	return nil
 }
 
 // markStatus records a status in the workflow's state and search attributes.

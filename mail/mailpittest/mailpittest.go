@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -28,6 +29,11 @@ type Mailpit struct {
 	APIURL   string // e.g. http://127.0.0.1:40123, without a trailing slash
 
 	http *http.Client
+}
+
+// Connect reads a Mailpit that runs already, such as the local stack's.
+func Connect(apiURL string) *Mailpit {
+	return &Mailpit{APIURL: strings.TrimRight(apiURL, "/"), http: &http.Client{Timeout: 10 * time.Second}}
 }
 
 // Address is a mailbox as Mailpit reports it.

@@ -1,0 +1,461 @@
+// Package integration runs the whole product as a user runs it: the Temporal
+// dev server, Mailpit, the Sales stand-in, the worker and the starter as
+// processes, driven only through their public interfaces.
+package integration
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/client"
+
+	"github.com/partner-onboarding/onboarding/commerce"
+	"github.com/partner-onboarding/onboarding/mail/mailpittest"
+	"github.com/partner-onboarding/onboarding/sales"
+	"github.com/partner-onboarding/onboarding/stack"
+	"github.com/partner-onboarding/onboarding/workflows"
+)
+
+var updateHistories = flag.Bool("update-histories", false,
+	"write the histories of the three paths to workflows/testdata for the replay test")
+
+// product is one running stack and the clients that reach it.
+type product struct {
+	stack    *stack.Stack
+	temporal client.Client
+	sales    *sales.Client
+	mailpit  *mailpittest.Mailpit
+	intake   string
+}
+
+func startProduct(t *testing.T) *product {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("integration test: starts the whole product; run without -short")
+	}
+	root, err := repoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ports, err := stack.FreePorts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	var logs bytes.Buffer
+	s, err := stack.Start(ctx, stack.Options{
+		RepoRoot: root,
+		DataDir:  t.TempDir(),
+		Ports:    ports,
+		Headless: true,
+		Log:      &syncBuffer{buf: &logs},
+		// Webhooks move the requests here; the Sales check is tested on its own.
+		Env: map[string]string{"SALES_CHECK_INTERVAL": "1h"},
+	})
+	if err != nil {
+		t.Fatalf("start the product: %v\n%s", err, logs.String())
+	}
+	t.Cleanup(func() {
+		if err := s.Stop(); err != nil {
+			t.Errorf("stop the product: %v", err)
+		}
+		if t.Failed() {
+			t.Logf("process output:\n%s", logs.String())
+		}
+	})
+	c, err := s.Client(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	salesClient, err := sales.New(sales.Config{
+		EnvironmentURL: fmt.Sprintf("http://127.0.0.1:%d", ports.Standin),
+		TokenURL:       fmt.Sprintf("http://127.0.0.1:%d/local/oauth2/v2.0/token", ports.Standin),
+		ClientID:       "onboarding-worker",
+		ClientSecret:   "local-secret",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &product{
+		stack:    s,
+		temporal: c,
+		sales:    salesClient,
+		mailpit:  mailpittest.Connect(fmt.Sprintf("http://127.0.0.1:%d", ports.MailpitHTTP)),
+		intake:   s.URLs().Intake,
+	}
+}
+
+func TestOnboardingEndToEnd(t *testing.T) {
+	p := startProduct(t)
+
+	t.Run("won", func(t *testing.T) {
+		t.Parallel()
+		r := p.submit(t, "won")
+		st := p.awaitStatus(t, r, workflows.StatusAwaitingQualification)
+		p.qualify(t, st.LeadID)
+		st = p.awaitStatus(t, r, workflows.StatusQualified)
+		if err := p.sales.WinOpportunity(context.Background(), st.OpportunityID, "Partner contract signed"); err != nil {
+			t.Fatal(err)
+		}
+		st = p.awaitStatus(t, r, workflows.StatusApproved)
+
+		st = p.awaitCompletion(t, r)
+		assertEqual(t, "decision", st.Decision, workflows.DecisionWon)
+		p.assertCustomers(t, r, true)
+		p.assertEmails(t, r, "receipt", "welcome")
+		p.assertSearchAttribute(t, r, workflows.StatusApproved)
+		p.recordHistory(t, r, "approved")
+	})
+
+	t.Run("disqualified", func(t *testing.T) {
+		t.Parallel()
+		r := p.submit(t, "disqualified")
+		st := p.awaitStatus(t, r, workflows.StatusAwaitingQualification)
+		if err := p.sales.DisqualifyLead(context.Background(), st.LeadID, sales.LeadStatusNoLongerInterested); err != nil {
+			t.Fatal(err)
+		}
+		st = p.awaitStatus(t, r, workflows.StatusRejected)
+
+		st = p.awaitCompletion(t, r)
+		assertEqual(t, "decision", st.Decision, workflows.DecisionDisqualified)
+		p.assertCustomers(t, r, false)
+		p.assertEmails(t, r, "receipt", "decline")
+		p.assertSearchAttribute(t, r, workflows.StatusRejected)
+		p.recordHistory(t, r, "disqualified")
+	})
+
+	t.Run("lost", func(t *testing.T) {
+		t.Parallel()
+		r := p.submit(t, "lost")
+		st := p.awaitStatus(t, r, workflows.StatusAwaitingQualification)
+		p.qualify(t, st.LeadID)
+		st = p.awaitStatus(t, r, workflows.StatusQualified)
+		if err := p.sales.LoseOpportunity(context.Background(), st.OpportunityID, "Went with another supplier"); err != nil {
+			t.Fatal(err)
+		}
+		st = p.awaitStatus(t, r, workflows.StatusRejected)
+
+		st = p.awaitCompletion(t, r)
+		assertEqual(t, "decision", st.Decision, workflows.DecisionLost)
+		p.assertCustomers(t, r, false)
+		p.assertEmails(t, r, "receipt", "decline")
+		p.recordHistory(t, r, "lost")
+	})
+
+	t.Run("pending duplicate", func(t *testing.T) {
+		t.Parallel()
+		r := p.submit(t, "duplicate")
+		again := p.post(t, requestBody("  DUPLICATE@Partner.example "), http.StatusOK)
+		assertEqual(t, "id of the second request", again.ID, r.id)
+		if !again.Duplicate {
+			t.Errorf("second request not marked duplicate: %+v", again)
+		}
+	})
+
+	t.Run("invalid request", func(t *testing.T) {
+		t.Parallel()
+		resp, body := p.do(t, http.MethodPost, p.intake, []byte(`{"company":{"name":""},"requester":{"email":"not-an-email"}}`))
+		assertEqual(t, "status", resp.StatusCode, http.StatusBadRequest)
+		for _, field := range []string{"company.name", "requester.email", "requester.firstName", "company.address.countryCode"} {
+			if !strings.Contains(string(body), `"`+field+`"`) {
+				t.Errorf("400 body does not name %s: %s", field, body)
+			}
+		}
+	})
+}
+
+type submitted struct {
+	id    string
+	email string
+}
+
+type accepted struct {
+	ID        string           `json:"id"`
+	Status    workflows.Status `json:"status"`
+	Duplicate bool             `json:"duplicate"`
+}
+
+func requestBody(email string) []byte {
+	b, _ := json.Marshal(map[string]any{
+		"company": map[string]any{
+			"name":    "Fabrikam Tools GmbH",
+			"taxId":   "DE123456789",
+			"address": map[string]string{"street": "Industriestr. 5", "city": "Köln", "postalCode": "50667", "countryCode": "de"},
+		},
+		"requester": map[string]string{
+			"firstName": "Ada", "lastName": "Lovelace", "email": email, "phone": "+49 221 1234567", "jobTitle": "Purchasing",
+		},
+		"locale":   "en-GB",
+		"comments": "We buy tools for 40 workshops.",
+	})
+	return b
+}
+
+func (p *product) submit(t *testing.T, name string) submitted {
+	t.Helper()
+	email := name + "@partner.example"
+	a := p.post(t, requestBody(email), http.StatusAccepted)
+	assertEqual(t, "status of a new request", a.Status, workflows.StatusReceived)
+	return submitted{id: a.ID, email: email}
+}
+
+func (p *product) post(t *testing.T, body []byte, want int) accepted {
+	t.Helper()
+	resp, out := p.do(t, http.MethodPost, p.intake, body)
+	if resp.StatusCode != want {
+		t.Fatalf("POST %s = %d, want %d: %s", p.intake, resp.StatusCode, want, out)
+	}
+	var a accepted
+	if err := json.Unmarshal(out, &a); err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func (p *product) do(t *testing.T, method, url string, body []byte) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out bytes.Buffer
+	_, _ = out.ReadFrom(resp.Body)
+	return resp, out.Bytes()
+}
+
+// awaitStatus polls the request's state through the intake's GET.
+func (p *product) awaitStatus(t *testing.T, r submitted, want workflows.Status) workflows.State {
+	t.Helper()
+	var st workflows.State
+	poll(t, fmt.Sprintf("request %s to reach %s", r.id, want), func() (bool, string) {
+		resp, body := p.do(t, http.MethodGet, p.intake+"/"+r.id, nil)
+		if resp.StatusCode != http.StatusOK {
+			return false, fmt.Sprintf("GET answered %d: %s", resp.StatusCode, body)
+		}
+		st = workflows.State{}
+		if err := json.Unmarshal(body, &st); err != nil {
+			return false, err.Error()
+		}
+		return st.Status == want, string(body)
+	})
+	return st
+}
+
+// awaitCompletion waits through the Temporal client for the workflow's result.
+func (p *product) awaitCompletion(t *testing.T, r submitted) workflows.State {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var st workflows.State
+	if err := p.temporal.GetWorkflow(ctx, workflows.WorkflowID(r.id), "").Get(ctx, &st); err != nil {
+		t.Fatalf("workflow of request %s: %v", r.id, err)
+	}
+	return st
+}
+
+func (p *product) qualify(t *testing.T, leadID string) {
+	t.Helper()
+	if leadID == "" {
+		t.Fatal("the request has no lead")
+	}
+	if _, err := p.sales.QualifyLead(context.Background(), leadID); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// assertCustomers checks the Commerce rows: a qualified request has one
+// Person and one Organization customer; an approved one also one hierarchy
+// with the organization on top and the requester as Admin.
+func (p *product) assertCustomers(t *testing.T, r submitted, approved bool) {
+	t.Helper()
+	ctx := context.Background()
+	store, err := commerce.Open(ctx, filepath.Join(p.stack.DataDir, "commerce.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+
+	prospect, err := store.GetProspect(ctx, r.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := commerce.StatusRejected
+	if approved {
+		want = commerce.StatusApproved
+	}
+	assertEqual(t, "prospect status", prospect.Status, want)
+
+	customers, err := store.ListCustomersByRequest(ctx, r.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, c := range customers {
+		kinds = append(kinds, string(c.Kind))
+	}
+	sort.Strings(kinds)
+	_, hierarchyErr := store.GetHierarchyByRequest(ctx, r.id)
+	if !approved {
+		if hierarchyErr == nil {
+			t.Error("a rejected request has a customer hierarchy")
+		}
+		return
+	}
+	if !slices.Equal(kinds, []string{"Organization", "Person"}) {
+		t.Fatalf("customers = %v, want one Organization and one Person", kinds)
+	}
+	h, err := store.GetHierarchyByRequest(ctx, r.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertEqual(t, "hierarchy purpose", h.Purpose, commerce.PurposeB2BOrganization)
+	for _, c := range customers {
+		if c.Kind == commerce.KindOrganization {
+			assertEqual(t, "hierarchy top", h.RootCustomerID, c.ID)
+		}
+		if c.Kind == commerce.KindPerson {
+			assertEqual(t, "person's email", c.Email, r.email)
+			if len(h.Members) != 1 || h.Members[0].CustomerID != c.ID || h.Members[0].Role != commerce.RoleAdmin {
+				t.Errorf("hierarchy members = %+v, want the requester as Admin", h.Members)
+			}
+		}
+	}
+	amount, currency, err := store.GetCreditLimit(ctx, h.RootCustomerID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if amount <= 0 || currency == "" {
+		t.Errorf("credit limit = %d %s, want the configured limit", amount, currency)
+	}
+}
+
+// assertEmails checks that Mailpit holds exactly the expected emails for the
+// requester, one of each kind.
+func (p *product) assertEmails(t *testing.T, r submitted, kinds ...string) {
+	t.Helper()
+	ctx := context.Background()
+	query := "to:" + r.email
+	msgs, err := p.mailpit.WaitForMessages(ctx, query, len(kinds))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, m := range msgs {
+		full, err := p.mailpit.Message(ctx, m.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, strings.Join(full.Headers["X-Onboarding-Email"], ","))
+		if full.Text == "" || full.HTML == "" {
+			t.Errorf("%s email lacks a text or HTML body", got[len(got)-1])
+		}
+		if !strings.Contains(full.MessageID, r.id) {
+			t.Errorf("Message-ID %q is not derived from the request", full.MessageID)
+		}
+	}
+	sort.Strings(got)
+	want := slices.Clone(kinds)
+	sort.Strings(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("emails to the requester = %v, want exactly %v", got, want)
+	}
+}
+
+// assertSearchAttribute checks that operations find the request by status.
+func (p *product) assertSearchAttribute(t *testing.T, r submitted, status workflows.Status) {
+	t.Helper()
+	query := fmt.Sprintf("WorkflowId = '%s' AND OnboardingStatus = '%s'", workflows.WorkflowID(r.id), status)
+	poll(t, "visibility query "+query, func() (bool, string) {
+		resp, err := p.temporal.ListWorkflow(context.Background(), workflowListRequest(query))
+		if err != nil {
+			return false, err.Error()
+		}
+		return len(resp.Executions) == 1, fmt.Sprintf("%d executions", len(resp.Executions))
+	})
+}
+
+// recordHistory exports the finished workflow's history with the temporal
+// CLI, as operators would, when -update-histories is set.
+func (p *product) recordHistory(t *testing.T, r submitted, name string) {
+	t.Helper()
+	if !*updateHistories {
+		return
+	}
+	root, err := repoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(p.stack.Tools.Temporal, "workflow", "show", "--output", "json",
+		"--address", p.stack.URLs().TemporalAddress, "--workflow-id", workflows.WorkflowID(r.id)).Output()
+	if err != nil {
+		t.Fatalf("export history: %v", err)
+	}
+	path := filepath.Join(root, "workflows", "testdata", "v1-"+name+".json")
+	if err := os.WriteFile(path, out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("wrote %s", path)
+}
+
+// poll checks cond until it holds, failing after two minutes with the last
+// thing it saw.
+func poll(t *testing.T, what string, cond func() (bool, string)) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	interval := 20 * time.Millisecond
+	for {
+		ok, seen := cond()
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s; last seen: %s", what, seen)
+		}
+		time.Sleep(interval)
+		interval = min(interval*2, 500*time.Millisecond)
+	}
+}
+
+func assertEqual[T comparable](t *testing.T, what string, got, want T) {
+	t.Helper()
+	if got != want {
+		t.Errorf("%s = %v, want %v", what, got, want)
+	}
+}
+
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}

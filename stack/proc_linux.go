@@ -1,0 +1,10 @@
+package stack
+
+import "syscall"
+
+func sysProcAttr() *syscall.SysProcAttr {
+	// Own process group, so that a terminal's Ctrl-C reaches only the
+	// stack's owner, which then stops the processes in order. Pdeathsig
+	// ends them should the owner itself be killed.
+	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
+}

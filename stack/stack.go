@@ -1,0 +1,529 @@
+// Package stack starts and stops the whole local product as plain
+// processes: the Temporal dev server, Mailpit, the Sales stand-in, the
+// worker and the starter. It serves the developer's `make run` and the
+// integration tests alike.
+package stack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+
+	"github.com/partner-onboarding/onboarding/workflows"
+)
+
+// Namespace is the Temporal namespace of the local stack.
+const Namespace = "default"
+
+// DefaultWebhookKey is the key the stand-in sends with its Sales hooks and
+// the starter accepts, when Options.WebhookKey is empty.
+const DefaultWebhookKey = "local-webhook-key"
+
+// Sales credentials the stand-in accepts and the worker and starter use.
+const (
+	salesClientID     = "onboarding-worker"
+	salesClientSecret = "local-secret"
+)
+
+// stopGrace is how long a process has to stop after SIGTERM before it is
+// killed; the worker needs a moment to finish the activity it runs.
+const stopGrace = 15 * time.Second
+
+// Options configure a stack.
+type Options struct {
+	RepoRoot string // the directory holding go.mod
+	// DataDir keeps temporal.db, mailpit.db, commerce.db, standin/, the
+	// built binaries (bin/) and one log file per process (logs/), so that a
+	// second start on it keeps every request.
+	DataDir  string
+	Ports    Ports
+	Headless bool      // no Temporal Web UI, for tests
+	Log      io.Writer // when set, gets a copy of every process's output, prefixed with its name
+	// Env is extra environment for the standin, worker and starter, e.g.
+	// SALES_CHECK_INTERVAL=2s; it overrides what the stack sets.
+	Env        map[string]string
+	WebhookKey string // default DefaultWebhookKey
+}
+
+// URLs are where a developer reaches the local stack.
+type URLs struct {
+	TemporalUI      string // empty when headless
+	TemporalAddress string // gRPC host:port for SDK clients and the temporal CLI
+	MailpitUI       string
+	SellerPage      string // the Sales stand-in's page for sellers
+	Intake          string // POST onboarding requests here
+}
+
+// Stack is a set of running processes, stopped together by Stop.
+type Stack struct {
+	Ports   Ports
+	DataDir string // absolute
+	Tools   Tools
+
+	opts     Options
+	console  io.Writer
+	mu       sync.Mutex
+	procs    []*Process
+	failOnce sync.Once
+	failed   chan struct{} // closed at the first unexpected exit
+	failErr  error
+	stopOnce sync.Once
+	stopping chan struct{}
+	stopErr  error
+	grace    time.Duration // stopGrace, shorter in tests
+	unlock   func()        // releases DataDir
+}
+
+// Start ensures the tools, builds the worker, the starter and the stand-in,
+// and starts the whole stack in order, each process ready before the next
+// starts. ctx bounds the start only: the processes run until Stop. On an
+// error, whatever was started is stopped again.
+func Start(ctx context.Context, opts Options) (*Stack, error) {
+	s, err := New(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	// Fail before the build, rather than after it, on a port in use.
+	if err := checkFree(s.portUses()); err != nil {
+		s.Stop()
+		return nil, err
+	}
+	steps := []func(context.Context) error{s.Build, s.StartTemporal, s.StartMailpit, s.StartStandin, s.StartWorker, s.StartStarter}
+	for _, step := range steps {
+		if err := step(ctx); err != nil {
+			s.Stop()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// New ensures the tools and the data directory and returns a stack with no
+// process running yet; its Start methods add the parts one by one.
+func New(ctx context.Context, opts Options) (*Stack, error) {
+	if opts.RepoRoot == "" {
+		return nil, errors.New("stack: Options.RepoRoot is required")
+	}
+	if opts.DataDir == "" {
+		return nil, errors.New("stack: Options.DataDir is required")
+	}
+	if opts.Ports == (Ports{}) {
+		opts.Ports = DefaultPorts()
+	}
+	if opts.WebhookKey == "" {
+		opts.WebhookKey = DefaultWebhookKey
+	}
+	var err error
+	if opts.RepoRoot, err = filepath.Abs(opts.RepoRoot); err != nil {
+		return nil, err
+	}
+	if opts.DataDir, err = filepath.Abs(opts.DataDir); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(opts.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	s := &Stack{
+		Ports:    opts.Ports,
+		DataDir:  opts.DataDir,
+		opts:     opts,
+		failed:   make(chan struct{}),
+		stopping: make(chan struct{}),
+		grace:    stopGrace,
+	}
+	if opts.Log != nil {
+		s.console = &lockedWriter{w: opts.Log}
+	}
+	if s.Tools, err = EnsureTools(ctx, opts.RepoRoot, opts.Log); err != nil {
+		return nil, err
+	}
+	// Two Temporal servers on one SQLite file would corrupt it.
+	unlock, ok, err := tryLock(filepath.Join(opts.DataDir, ".stack.lock"))
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("data directory %s is in use by another running stack: stop it first", opts.DataDir)
+	}
+	s.unlock = unlock
+	return s, nil
+}
+
+func (s *Stack) portUses() map[string]int {
+	p := s.Ports
+	uses := map[string]int{
+		"Temporal gRPC": p.Temporal, "Mailpit SMTP": p.MailpitSMTP, "Mailpit UI": p.MailpitHTTP,
+		"Sales stand-in": p.Standin, "starter": p.Starter,
+	}
+	if !s.opts.Headless {
+		uses["Temporal UI"] = p.TemporalUI
+	}
+	return uses
+}
+
+func (s *Stack) binDir() string { return filepath.Join(s.DataDir, "bin") }
+
+// Build builds the worker, the starter and the stand-in into DataDir/bin
+// with one go build, which shares the work between the three.
+func (s *Stack) Build(ctx context.Context) error {
+	if err := os.MkdirAll(s.binDir(), 0o755); err != nil {
+		return err
+	}
+	s.say("building worker, starter and standin")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", s.binDir()+string(filepath.Separator), "./worker", "./starter", "./standin")
+	cmd.Dir = s.opts.RepoRoot
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("build: %w\n%s", err, out)
+	}
+	return nil
+}
+
+// StartTemporal starts the Temporal dev server on DataDir/temporal.db and
+// waits until the namespace answers with the project's search attributes.
+func (s *Stack) StartTemporal(ctx context.Context) error {
+	p := s.Ports
+	args := []string{"server", "start-dev",
+		"--ip", "127.0.0.1",
+		// Its HTTP API, metrics and internal service ports are random free
+		// ones, so stacks on different Ports run side by side.
+		"--port", strconv.Itoa(p.Temporal),
+		"--db-filename", filepath.Join(s.DataDir, "temporal.db"),
+		"--namespace", Namespace,
+		// WAL and normal sync double the workflow throughput on SQLite.
+		"--sqlite-pragma", "journal_mode=wal",
+		"--sqlite-pragma", "synchronous=normal",
+		"--log-level", "warn",
+	}
+	if s.opts.Headless {
+		args = append(args, "--headless")
+	} else {
+		args = append(args, "--ui-ip", "127.0.0.1", "--ui-port", strconv.Itoa(p.TemporalUI))
+	}
+	for _, sa := range workflows.SearchAttributeFlags() {
+		args = append(args, "--search-attribute", sa)
+	}
+	ports := map[string]int{"Temporal gRPC": p.Temporal}
+	if !s.opts.Headless {
+		ports["Temporal UI"] = p.TemporalUI
+	}
+	return s.StartProcess(ctx, ProcessSpec{
+		Name:  "temporal",
+		Path:  s.Tools.Temporal,
+		Args:  args,
+		Ports: ports,
+		Ready: s.temporalReady,
+	})
+}
+
+func (s *Stack) temporalReady(ctx context.Context) error {
+	c, err := s.Client(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if _, err := c.CheckHealth(ctx, &client.CheckHealthRequest{}); err != nil {
+		return err
+	}
+	if _, err := c.WorkflowService().DescribeNamespace(ctx, &workflowservice.DescribeNamespaceRequest{Namespace: Namespace}); err != nil {
+		return fmt.Errorf("describe namespace %s: %w", Namespace, err)
+	}
+	if err := ensureSearchAttributes(ctx, c); err != nil {
+		return err
+	}
+	if !s.opts.Headless {
+		return httpOK(ctx, fmt.Sprintf("http://127.0.0.1:%d/", s.Ports.TemporalUI))
+	}
+	return nil
+}
+
+// ensureSearchAttributes registers the project's search attributes that
+// the namespace lacks: the dev server registers them from its flags, but a
+// database made by an older version of the project may miss newer ones.
+func ensureSearchAttributes(ctx context.Context, c client.Client) error {
+	resp, err := c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: Namespace})
+	if err != nil {
+		return fmt.Errorf("list search attributes: %w", err)
+	}
+	missing := map[string]enumspb.IndexedValueType{}
+	for _, flag := range workflows.SearchAttributeFlags() {
+		name, typ, _ := strings.Cut(flag, "=")
+		want, ok := enumspb.IndexedValueType_value["INDEXED_VALUE_TYPE_"+strings.ToUpper(typ)]
+		if !ok {
+			return fmt.Errorf("search attribute %s: unknown type %q", name, typ)
+		}
+		got, ok := resp.GetCustomAttributes()[name]
+		switch {
+		case !ok:
+			missing[name] = enumspb.IndexedValueType(want)
+		case got != enumspb.IndexedValueType(want):
+			return fmt.Errorf("search attribute %s is registered as %s, the project needs %s: remove temporal.db from the data directory to start afresh", name, got, typ)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	_, err = c.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{Namespace: Namespace, SearchAttributes: missing})
+	if err != nil {
+		return fmt.Errorf("add search attributes %v: %w", slices.Sorted(maps.Keys(missing)), err)
+	}
+	return errors.New("search attributes added; waiting for them to be visible")
+}
+
+// StartMailpit starts Mailpit on DataDir/mailpit.db, accepting any SMTP
+// client as the worker's local configuration has neither TLS nor auth.
+func (s *Stack) StartMailpit(ctx context.Context) error {
+	p := s.Ports
+	return s.StartProcess(ctx, ProcessSpec{
+		Name: "mailpit",
+		Path: s.Tools.Mailpit,
+		Args: []string{
+			"--smtp", fmt.Sprintf("127.0.0.1:%d", p.MailpitSMTP),
+			"--listen", fmt.Sprintf("127.0.0.1:%d", p.MailpitHTTP),
+			"--database", filepath.Join(s.DataDir, "mailpit.db"),
+			"--smtp-auth-accept-any", "--smtp-auth-allow-insecure",
+			// Loopback only: no reverse DNS, no release check on the network.
+			"--smtp-disable-rdns", "--disable-version-check",
+		},
+		Ports: map[string]int{"Mailpit SMTP": p.MailpitSMTP, "Mailpit UI": p.MailpitHTTP},
+		Ready: func(ctx context.Context) error {
+			return httpOK(ctx, fmt.Sprintf("http://127.0.0.1:%d/api/v1/info", p.MailpitHTTP))
+		},
+	})
+}
+
+// StartStandin starts the Sales stand-in built by Build.
+func (s *Stack) StartStandin(ctx context.Context) error {
+	p := s.Ports
+	return s.StartProcess(ctx, ProcessSpec{
+		Name: "standin",
+		Path: filepath.Join(s.binDir(), "standin"),
+		Env: s.withOptsEnv([]string{
+			fmt.Sprintf("STANDIN_ADDR=127.0.0.1:%d", p.Standin),
+			"STANDIN_DATA_DIR=" + filepath.Join(s.DataDir, "standin"),
+			fmt.Sprintf("STANDIN_WEBHOOK_URL=http://127.0.0.1:%d/v1/hooks/dataverse", p.Starter),
+			"STANDIN_WEBHOOK_KEY=" + s.opts.WebhookKey,
+			"STANDIN_CLIENT_ID=" + salesClientID,
+			"STANDIN_CLIENT_SECRET=" + salesClientSecret,
+		}),
+		Ports: map[string]int{"Sales stand-in": p.Standin},
+		Ready: func(ctx context.Context) error {
+			return httpOK(ctx, fmt.Sprintf("http://127.0.0.1:%d/healthz", p.Standin))
+		},
+	})
+}
+
+// StartWorker starts the worker built by Build and waits until it polls
+// the onboarding task queue.
+func (s *Stack) StartWorker(ctx context.Context) error {
+	started := time.Now()
+	return s.StartProcess(ctx, ProcessSpec{
+		Name: "worker",
+		Path: filepath.Join(s.binDir(), "worker"),
+		Env:  s.withOptsEnv(s.productEnv()),
+		Ready: func(ctx context.Context) error {
+			return s.pollerSince(ctx, started)
+		},
+	})
+}
+
+// pollerSince succeeds once a worker polled the workflow task queue after
+// since: the server remembers the pollers of an earlier run for minutes.
+func (s *Stack) pollerSince(ctx context.Context, since time.Time) error {
+	c, err := s.Client(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	resp, err := c.DescribeTaskQueue(ctx, workflows.TaskQueue, enumspb.TASK_QUEUE_TYPE_WORKFLOW)
+	if err != nil {
+		return err
+	}
+	for _, poller := range resp.GetPollers() {
+		if poller.GetLastAccessTime().AsTime().After(since.Add(-time.Second)) {
+			return nil
+		}
+	}
+	return fmt.Errorf("no worker polls task queue %s yet", workflows.TaskQueue)
+}
+
+// StartStarter starts the starter's HTTP server built by Build.
+func (s *Stack) StartStarter(ctx context.Context) error {
+	p := s.Ports
+	env := append(s.productEnv(),
+		fmt.Sprintf("STARTER_ADDR=127.0.0.1:%d", p.Starter),
+		"WEBHOOK_KEYS="+s.opts.WebhookKey,
+	)
+	return s.StartProcess(ctx, ProcessSpec{
+		Name:  "starter",
+		Path:  filepath.Join(s.binDir(), "starter"),
+		Args:  []string{"serve"},
+		Env:   s.withOptsEnv(env),
+		Ports: map[string]int{"starter": p.Starter},
+		Ready: func(ctx context.Context) error {
+			return httpOK(ctx, fmt.Sprintf("http://127.0.0.1:%d/healthz", p.Starter))
+		},
+	})
+}
+
+// productEnv is the environment the worker and the starter share: Temporal,
+// the Commerce database, SMTP and Sales.
+func (s *Stack) productEnv() []string {
+	p := s.Ports
+	return []string{
+		fmt.Sprintf("TEMPORAL_ADDRESS=127.0.0.1:%d", p.Temporal),
+		"TEMPORAL_NAMESPACE=" + Namespace,
+		"COMMERCE_DB=" + filepath.Join(s.DataDir, "commerce.db"),
+		"SMTP_HOST=127.0.0.1",
+		fmt.Sprintf("SMTP_PORT=%d", p.MailpitSMTP),
+		"SMTP_TLS=none",
+		fmt.Sprintf("SALES_ENVIRONMENT_URL=http://127.0.0.1:%d", p.Standin),
+		fmt.Sprintf("SALES_TOKEN_URL=http://127.0.0.1:%d/local/oauth2/v2.0/token", p.Standin),
+		"SALES_CLIENT_ID=" + salesClientID,
+		"SALES_CLIENT_SECRET=" + salesClientSecret,
+	}
+}
+
+// withOptsEnv appends Options.Env, whose entries win over env's.
+func (s *Stack) withOptsEnv(env []string) []string {
+	for _, k := range slices.Sorted(maps.Keys(s.opts.Env)) {
+		env = append(env, k+"="+s.opts.Env[k])
+	}
+	return env
+}
+
+// StartProcess starts one process as part of the stack, waits until it is
+// ready, and has Stop stop it and Wait watch it. Tests use it to add
+// processes of their own.
+func (s *Stack) StartProcess(ctx context.Context, spec ProcessSpec) error {
+	select {
+	case <-s.stopping:
+		return errors.New("stack: stopped")
+	default:
+	}
+	s.say("starting " + spec.Name)
+	started := time.Now()
+	p, err := startProcess(ctx, spec, filepath.Join(s.DataDir, "logs"), s.console)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.procs = append(s.procs, p)
+	s.mu.Unlock()
+	s.say(fmt.Sprintf("%s ready in %s (pid %d, log %s)", spec.Name, time.Since(started).Round(10*time.Millisecond), p.Pid(), p.LogPath))
+	go func() {
+		<-p.done
+		if !p.expected() {
+			s.failOnce.Do(func() {
+				s.failErr = p.exitError()
+				close(s.failed)
+			})
+		}
+	}()
+	return nil
+}
+
+// Processes returns the running processes in their start order.
+func (s *Stack) Processes() []*Process {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.procs)
+}
+
+// Wait returns the error of the first process that exits unexpectedly, or
+// nil once Stop has been called.
+func (s *Stack) Wait() error {
+	select {
+	case <-s.failed:
+		return s.failErr
+	case <-s.stopping:
+		return nil
+	}
+}
+
+// Stop stops the processes in the reverse order of their start, each with
+// SIGTERM to its process group and, after a grace period, SIGKILL. It is
+// safe to call more than once; later calls return the first call's result.
+func (s *Stack) Stop() error {
+	s.stopOnce.Do(func() {
+		close(s.stopping)
+		procs := s.Processes()
+		var errs []error
+		for _, p := range slices.Backward(procs) {
+			if err := p.stop(s.grace); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		s.stopErr = errors.Join(errs...)
+		s.unlock()
+	})
+	return s.stopErr
+}
+
+// URLs returns where the stack's parts are reached.
+func (s *Stack) URLs() URLs {
+	p := s.Ports
+	u := URLs{
+		TemporalAddress: fmt.Sprintf("127.0.0.1:%d", p.Temporal),
+		MailpitUI:       fmt.Sprintf("http://127.0.0.1:%d/", p.MailpitHTTP),
+		SellerPage:      fmt.Sprintf("http://127.0.0.1:%d/", p.Standin),
+		Intake:          fmt.Sprintf("http://127.0.0.1:%d/v1/onboarding-requests", p.Starter),
+	}
+	if !s.opts.Headless {
+		u.TemporalUI = fmt.Sprintf("http://127.0.0.1:%d/", p.TemporalUI)
+	}
+	return u
+}
+
+// Client dials the stack's Temporal namespace; the caller closes it.
+func (s *Stack) Client(ctx context.Context) (client.Client, error) {
+	return client.DialContext(ctx, client.Options{
+		HostPort:  fmt.Sprintf("127.0.0.1:%d", s.Ports.Temporal),
+		Namespace: Namespace,
+		Logger:    quietLogger,
+	})
+}
+
+// quietLogger keeps the SDK's connection chatter out of the console while
+// readiness is polled.
+var quietLogger = sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+
+func (s *Stack) say(msg string) {
+	if s.console != nil {
+		fmt.Fprintf(s.console, "stack    | %s\n", msg)
+	}
+}
+
+func httpOK(ctx context.Context, url string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	return nil
+}
