@@ -28,8 +28,12 @@ import (
 	"github.com/partner-onboarding/onboarding/workflows"
 )
 
-var updateHistories = flag.Bool("update-histories", false,
-	"write the histories of the three paths to workflows/testdata for the replay test")
+var (
+	updateHistories = flag.Bool("update-histories", false,
+		"write the histories of the three paths to workflows/testdata for the replay test")
+	historyPrefix = flag.String("history-prefix", "v1",
+		"file name prefix of the recorded histories: a new workflow shape gets a new prefix")
+)
 
 // product is one running stack and the clients that reach it.
 type product struct {
@@ -410,7 +414,7 @@ func (p *product) recordHistory(t *testing.T, r submitted, name string) {
 	if err != nil {
 		t.Fatalf("export history: %v", err)
 	}
-	path := filepath.Join(root, "workflows", "testdata", "v1-"+name+".json")
+	path := filepath.Join(root, "workflows", "testdata", *historyPrefix+"-"+name+".json")
 	if err := os.WriteFile(path, out, 0o644); err != nil {
 		t.Fatal(err)
 	}
