@@ -5,6 +5,7 @@ package salesstandin
 
 import (
 	"errors"
+	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -12,6 +13,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/partner-onboarding/onboarding/sales/webhook"
 )
 
 // Config configures a Server.
@@ -31,6 +34,8 @@ type Config struct {
 	OrganizationName string
 	// WebhookRetryDelay is the pause before the one retry of a webhook. Default 5s.
 	WebhookRetryDelay time.Duration
+	// WebhookMode is how webhooks are sent at start: deliver (default), drop, repeat or hold.
+	WebhookMode WebhookMode
 	// Logger receives one line per event. Default slog.Default().
 	Logger *slog.Logger
 }
@@ -47,9 +52,11 @@ type Server struct {
 	page   *template.Template
 	now    func() time.Time
 
-	mu         sync.Mutex // guards closed and deliveries
+	mu         sync.Mutex // guards closed, deliveries, mode and held
 	closed     bool
 	deliveries []Delivery
+	mode       WebhookMode
+	held       []*webhook.RemoteExecutionContext
 	inFlight   sync.WaitGroup
 }
 
@@ -90,6 +97,12 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.WebhookMode == "" {
+		cfg.WebhookMode = WebhookDeliver
+	}
+	if !cfg.WebhookMode.valid() {
+		return nil, fmt.Errorf("sales stand-in: webhook mode %q is none of deliver, drop, repeat, hold", cfg.WebhookMode)
+	}
 	st, err := openStore(cfg.DataDir)
 	if err != nil {
 		return nil, err
@@ -107,6 +120,7 @@ func New(cfg Config) (*Server, error) {
 		client: &http.Client{Timeout: 60 * time.Second}, // Dataverse gives a webhook 60 seconds
 		page:   page,
 		now:    time.Now,
+		mode:   cfg.WebhookMode,
 	}
 	s.tokens = newTokenIssuer(cfg.ClientID, cfg.ClientSecret, func() time.Time { return s.now() })
 	return s, nil
@@ -130,6 +144,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /seller/leads/{id}/disqualify", s.handleSellerDisqualify)
 	mux.HandleFunc("POST /seller/opportunities/{id}/win", s.handleSellerClose(true))
 	mux.HandleFunc("POST /seller/opportunities/{id}/lose", s.handleSellerClose(false))
+	s.webhookControl(mux)
 	return mux
 }
 

@@ -25,6 +25,7 @@ type Delivery struct {
 	StatusCode    int // of the last attempt; 0 when no answer came
 	Attempts      int
 	Err           string // why the last attempt failed, if it did
+	Dropped       bool   // lost on purpose (WebhookDrop): never sent
 }
 
 // Deliveries returns the webhooks delivered so far, oldest first.
@@ -161,14 +162,18 @@ func (s *Server) fire(h *webhook.RemoteExecutionContext) {
 		s.log.Warn("webhook dropped: stand-in is closing", "message", h.MessageName, "entity", h.PrimaryEntityName, "id", h.PrimaryEntityId)
 		return
 	}
+	times := s.dispatch(h)
+	if times == 0 {
+		s.mu.Unlock()
+		return
+	}
 	s.inFlight.Add(1)
 	s.mu.Unlock()
 	go func() {
 		defer s.inFlight.Done()
-		d := s.deliver(h)
-		s.mu.Lock()
-		s.deliveries = append(s.deliveries, d)
-		s.mu.Unlock()
+		for range times {
+			s.record(s.deliver(h))
+		}
 	}()
 }
 

@@ -24,6 +24,7 @@ func main() {
 	webhookKey := flag.String("webhook-key", env("STANDIN_WEBHOOK_KEY", "local-webhook-key"), "webhook key, sent as ?code=")
 	clientID := flag.String("client-id", env("STANDIN_CLIENT_ID", "onboarding-worker"), "OAuth client ID accepted by the token endpoint")
 	clientSecret := flag.String("client-secret", env("STANDIN_CLIENT_SECRET", "local-secret"), "OAuth client secret accepted by the token endpoint")
+	webhookMode := flag.String("webhook-mode", env("STANDIN_WEBHOOK_MODE", "deliver"), "deliver, drop, repeat or hold webhooks (change later with PUT /standin/webhooks/mode)")
 	flag.Parse()
 
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
@@ -33,6 +34,7 @@ func main() {
 		WebhookKey:   *webhookKey,
 		ClientID:     *clientID,
 		ClientSecret: *clientSecret,
+		WebhookMode:  salesstandin.WebhookMode(*webhookMode),
 		Logger:       log,
 	}); err != nil {
 		log.Error("sales stand-in stopped", "error", err)
