@@ -440,6 +440,21 @@ func (s *Stack) StartProcess(ctx context.Context, spec ProcessSpec) error {
 	return nil
 }
 
+// StopProcess stops the running process of that name, so that a test can
+// take one part of the product away and start it again (StartTemporal, ...).
+func (s *Stack) StopProcess(name string) error {
+	s.mu.Lock()
+	i := slices.IndexFunc(s.procs, func(p *Process) bool { return p.Name == name })
+	if i < 0 {
+		s.mu.Unlock()
+		return fmt.Errorf("stack: no running process %q", name)
+	}
+	p := s.procs[i]
+	s.procs = slices.Delete(s.procs, i, i+1)
+	s.mu.Unlock()
+	return p.stop(s.grace)
+}
+
 // Processes returns the running processes in their start order.
 func (s *Stack) Processes() []*Process {
 	s.mu.Lock()
