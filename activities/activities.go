@@ -250,11 +250,15 @@ func (a *Activities) SendEmail(ctx context.Context, in workflows.Email) error {
 		Headers:   map[string]string{"X-Onboarding-Request": p.RequestID, "X-Onboarding-Email": string(in.Kind)},
 	})
 	if err != nil {
+		// Only the mail port's own message, which leaves the recipient's
+		// address out, may reach the history and the logs: the causes it
+		// wraps (the SMTP client's errors) name the address, and Temporal
+		// records every cause in the chain.
+		msg := fmt.Sprintf("send %s email for request %s: %v", in.Kind, in.RequestID, err)
 		if mail.IsPermanent(err) {
-			return temporal.NewNonRetryableApplicationError(
-				fmt.Sprintf("send %s email for request %s: %v", in.Kind, in.RequestID, err), ErrorMailRejected, err)
+			return temporal.NewNonRetryableApplicationError(msg, ErrorMailRejected, nil)
 		}
-		return fmt.Errorf("send %s email for request %s: %w", in.Kind, in.RequestID, err)
+		return errors.New(msg)
 	}
 	if err := a.commerce.RecordEmailSent(ctx, commerce.SentEmail{RequestID: in.RequestID, Kind: string(in.Kind), MessageID: messageID}); err != nil {
 		return commerceError("record sent email", err)

@@ -9,7 +9,10 @@ import (
 	"strings"
 )
 
-var amount = regexp.MustCompile(`^[0-9]{1,12}(\.[0-9]{1,2})?$`)
+var (
+	amount   = regexp.MustCompile(`^[0-9]{1,12}(\.[0-9]{1,2})?$`)
+	currency = regexp.MustCompile(`^[A-Z]{3}$`)
+)
 
 // ConfigFromEnv reads CREDIT_LIMIT (a decimal such as 5000.00, default
 // 5000.00), CREDIT_LIMIT_CURRENCY (default EUR), SHOP_NAME (default "B2B
@@ -26,7 +29,9 @@ func ConfigFromEnv() (Config, error) {
 		return Config{}, fmt.Errorf("CREDIT_LIMIT %q: %w", limit, err)
 	}
 	cfg.CreditLimit = minor
-	if len(cfg.CreditLimitCurrency) != 3 {
+	// Commerce accepts only three letters; a bad code caught here fails the
+	// worker's start instead of every approval's hierarchy step.
+	if !currency.MatchString(cfg.CreditLimitCurrency) {
 		return Config{}, fmt.Errorf("CREDIT_LIMIT_CURRENCY %q is not a three-letter currency code such as EUR", cfg.CreditLimitCurrency)
 	}
 	if cfg.MessageIDDomain == "" {

@@ -1,6 +1,7 @@
 package mail
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -21,7 +22,17 @@ func (e *DeliveryError) Error() string {
 	return fmt.Sprintf("deliver email %s: %s", e.MessageID, e.msg)
 }
 
-func (e *DeliveryError) Unwrap() error { return e.err }
+// Unwrap exposes a cancelled or expired context only: the SMTP library's own
+// error names the recipient, which must reach neither logs nor histories.
+func (e *DeliveryError) Unwrap() error {
+	switch {
+	case errors.Is(e.err, context.Canceled):
+		return context.Canceled
+	case errors.Is(e.err, context.DeadlineExceeded):
+		return context.DeadlineExceeded
+	}
+	return nil
+}
 
 // IsPermanent reports whether err is one that sending the same message again
 // will not cure: an invalid message or address, or a 5xx reply of the server

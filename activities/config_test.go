@@ -1,0 +1,77 @@
+package activities_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/partner-onboarding/onboarding/activities"
+)
+
+// clearConfigEnv starts from an empty environment for the variables
+// ConfigFromEnv reads.
+func clearConfigEnv(t *testing.T) {
+	for _, name := range []string{"CREDIT_LIMIT", "CREDIT_LIMIT_CURRENCY", "SHOP_NAME", "MESSAGE_ID_DOMAIN", "MAIL_FROM"} {
+		t.Setenv(name, "")
+	}
+}
+
+func TestConfigFromEnvDefaults(t *testing.T) {
+	clearConfigEnv(t)
+	cfg, err := activities.ConfigFromEnv()
+	want := activities.Config{CreditLimit: 500000, CreditLimitCurrency: "EUR", ShopName: "B2B Shop", MessageIDDomain: "shop.example"}
+	if err != nil || cfg != want {
+		t.Errorf("ConfigFromEnv() = %+v, %v; want %+v", cfg, err, want)
+	}
+}
+
+func TestConfigFromEnv(t *testing.T) {
+	clearConfigEnv(t)
+	t.Setenv("CREDIT_LIMIT", "1234.5")
+	t.Setenv("CREDIT_LIMIT_CURRENCY", "chf")
+	t.Setenv("SHOP_NAME", "Werkzeug Shop")
+	t.Setenv("MAIL_FROM", "Werkzeug Shop <partner@werkzeug.example>")
+	cfg, err := activities.ConfigFromEnv()
+	want := activities.Config{CreditLimit: 123450, CreditLimitCurrency: "CHF", ShopName: "Werkzeug Shop",
+		MessageIDDomain: "werkzeug.example"}
+	if err != nil || cfg != want {
+		t.Errorf("ConfigFromEnv() = %+v, %v; want %+v", cfg, err, want)
+	}
+
+	t.Setenv("MESSAGE_ID_DOMAIN", "mail.werkzeug.example")
+	if cfg, err := activities.ConfigFromEnv(); err != nil || cfg.MessageIDDomain != "mail.werkzeug.example" {
+		t.Errorf("MessageIDDomain = %q, %v; want MESSAGE_ID_DOMAIN's value", cfg.MessageIDDomain, err)
+	}
+}
+
+func TestConfigFromEnvCreditLimit(t *testing.T) {
+	for in, want := range map[string]int64{"0": 0, "5000": 500000, "5000.00": 500000, "1234.5": 123450, "0.07": 7,
+		" 99.99 ": 9999, "999999999999.99": 99999999999999} {
+		clearConfigEnv(t)
+		t.Setenv("CREDIT_LIMIT", in)
+		cfg, err := activities.ConfigFromEnv()
+		if err != nil || cfg.CreditLimit != want {
+			t.Errorf("CREDIT_LIMIT=%q: %d, %v; want %d", in, cfg.CreditLimit, err, want)
+		}
+	}
+}
+
+func TestConfigFromEnvRejectsBadValues(t *testing.T) {
+	for _, tc := range []struct{ name, value string }{
+		{"CREDIT_LIMIT", "12,50"},
+		{"CREDIT_LIMIT", "-100"},
+		{"CREDIT_LIMIT", "1.234"},
+		{"CREDIT_LIMIT", "1e6"},
+		{"CREDIT_LIMIT", "abc"},
+		{"CREDIT_LIMIT", "1234567890123"},
+		{"CREDIT_LIMIT_CURRENCY", "EURO"},
+		{"CREDIT_LIMIT_CURRENCY", "E1"},
+		{"CREDIT_LIMIT_CURRENCY", "E1R"},
+	} {
+		clearConfigEnv(t)
+		t.Setenv(tc.name, tc.value)
+		_, err := activities.ConfigFromEnv()
+		if err == nil || !strings.Contains(err.Error(), tc.name) || !strings.Contains(err.Error(), tc.value) {
+			t.Errorf("%s=%q: err = %v, want one naming the variable and its value", tc.name, tc.value, err)
+		}
+	}
+}
