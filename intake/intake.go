@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strings"
 	"time"
 
@@ -57,17 +58,29 @@ type Accepted struct {
 	Duplicate bool `json:"duplicate,omitempty"`
 }
 
+// submission is what the B2B site may send: only the fields it owns. The
+// rest of workflows.Request (ID, receipt time, check interval and above all
+// Resume, which would let a caller skip Sales' decision) is set here.
+type submission struct {
+	Company   workflows.Company   `json:"company"`
+	Requester workflows.Requester `json:"requester"`
+	Locale    string              `json:"locale,omitempty"`
+	Comments  string              `json:"comments,omitempty"`
+}
+
 func (s *Service) submit(w http.ResponseWriter, r *http.Request) {
-	var req workflows.Request
-	if errs := decode(w, r, &req); errs != nil {
+	var sub submission
+	if errs := decode(w, r, &sub); errs != nil {
 		writeInvalid(w, errs)
 		return
 	}
+	req := workflows.Request{Company: sub.Company, Requester: sub.Requester, Locale: sub.Locale, Comments: sub.Comments}
 	if errs := Validate(&req); len(errs) > 0 {
 		writeInvalid(w, errs)
 		return
 	}
 	req.RequestID = uuid.NewString()
+	req.ReceivedAt = time.Now().UTC()
 
 	p := activities.ProspectOf(req)
 	id, created, err := s.Register.ReserveRequest(r.Context(), p)
@@ -88,7 +101,6 @@ func (s *Service) submit(w http.ResponseWriter, r *http.Request) {
 		}
 		req, status = RequestOf(pending), workflows.Status(pending.Status)
 	}
-	req.ReceivedAt = time.Now().UTC()
 	req.SalesCheckInterval = s.SalesCheckInterval
 	if err := s.start(r.Context(), req); err != nil {
 		s.Logger.Error("Could not start onboarding", "requestId", id, "error", err)
@@ -131,11 +143,14 @@ func StartOptions(requestID string) client.StartWorkflowOptions {
 }
 
 func (s *Service) show(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	if _, err := uuid.Parse(id); err != nil {
+	parsed, err := uuid.Parse(r.PathValue("id"))
+	if err != nil {
 		writeError(w, http.StatusBadRequest, "id must be a request ID (a UUID)")
 		return
 	}
+	// IDs are stored in canonical form; uuid.Parse also takes upper case,
+	// braces and the urn: prefix.
+	id := parsed.String()
 	resp, err := s.Temporal.QueryWorkflow(r.Context(), workflows.WorkflowID(id), "", workflows.QueryState)
 	if err == nil {
 		var st workflows.State
@@ -198,7 +213,7 @@ func decode(w http.ResponseWriter, r *http.Request, v any) []FieldError {
 	var maxErr *http.MaxBytesError
 	switch {
 	case errors.As(err, &typeErr):
-		return []FieldError{{typeErr.Field, "must be a JSON " + typeErr.Type.Kind().String()}}
+		return []FieldError{{typeErr.Field, "must be a JSON " + jsonKind(typeErr.Type.Kind())}}
 	case errors.As(err, &maxErr):
 		return []FieldError{{"body", fmt.Sprintf("must be at most %d bytes", maxRequestBody)}}
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
@@ -208,6 +223,21 @@ func decode(w http.ResponseWriter, r *http.Request, v any) []FieldError {
 		return []FieldError{{"body", "is empty"}}
 	}
 	return []FieldError{{"body", "is not valid JSON: " + err.Error()}}
+}
+
+// jsonKind names a Go kind in the words of JSON, which the B2B site speaks.
+func jsonKind(k reflect.Kind) string {
+	switch k {
+	case reflect.Struct, reflect.Map:
+		return "object"
+	case reflect.Slice, reflect.Array:
+		return "array"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.String:
+		return "string"
+	}
+	return "number"
 }
 
 type problem struct {

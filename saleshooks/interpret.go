@@ -37,7 +37,14 @@ const (
 // set up to send it: the QualifyLead message; an Update or SetState of a
 // lead's statecode; the Win and Lose messages; an Update or SetState of an
 // opportunity's statecode. ok is false for anything else.
-func Interpret(c webhook.RemoteExecutionContext, prospectIDColumn string) (d Decision, ok bool) {
+func Interpret(c webhook.RemoteExecutionContext, prospectIDColumn string) (Decision, bool) {
+	if d, ok := interpret(c, prospectIDColumn); ok {
+		return d, true
+	}
+	return Decision{}, false
+}
+
+func interpret(c webhook.RemoteExecutionContext, prospectIDColumn string) (d Decision, ok bool) {
 	if prospectIDColumn == "" {
 		prospectIDColumn = prospectIDDefault
 	}
@@ -46,21 +53,21 @@ func Interpret(c webhook.RemoteExecutionContext, prospectIDColumn string) (d Dec
 
 	switch strings.ToLower(c.PrimaryEntityName) {
 	case "lead":
-		d.LeadID = c.PrimaryEntityId
+		d.LeadID = recordID(c.PrimaryEntityId)
 		d.ProspectID = stringAttr(c, prospectIDColumn)
 		if message == "qualifylead" {
-			if ref, found := c.InputParameters.EntityReference("LeadId"); found && ref.Id != "" {
-				d.LeadID = ref.Id
+			if ref, found := c.InputParameters.EntityReference("LeadId"); found && recordID(ref.Id) != "" {
+				d.LeadID = recordID(ref.Id)
 			}
 			d.Signal = workflows.SignalLeadQualified
 			for _, ref := range c.OutputParameters.EntityReferences("CreatedEntities") {
 				switch strings.ToLower(ref.LogicalName) {
 				case "opportunity":
-					d.OpportunityID = ref.Id
+					d.OpportunityID = recordID(ref.Id)
 				case "contact":
-					d.ContactID = ref.Id
+					d.ContactID = recordID(ref.Id)
 				case "account":
-					d.AccountID = ref.Id
+					d.AccountID = recordID(ref.Id)
 				}
 			}
 			return d, d.LeadID != ""
@@ -77,13 +84,13 @@ func Interpret(c webhook.RemoteExecutionContext, prospectIDColumn string) (d Dec
 		return d, d.LeadID != ""
 
 	case "opportunity":
-		d.OpportunityID = c.PrimaryEntityId
+		d.OpportunityID = recordID(c.PrimaryEntityId)
 		d.LeadID = referenceAttr(c, "originatingleadid")
 		switch message {
 		case "win", "lose":
 			if closing, found := c.InputParameters.Entity("OpportunityClose"); found {
-				if ref, found := closing.EntityReference("opportunityid"); found && ref.Id != "" {
-					d.OpportunityID = ref.Id
+				if ref, found := closing.EntityReference("opportunityid"); found && recordID(ref.Id) != "" {
+					d.OpportunityID = recordID(ref.Id)
 				}
 			}
 			d.Signal = workflows.SignalOpportunityWon
@@ -152,11 +159,21 @@ func stringAttr(c webhook.RemoteExecutionContext, column string) string {
 
 func referenceAttr(c webhook.RemoteExecutionContext, column string) string {
 	for _, e := range entities(c) {
-		if ref, ok := e.EntityReference(column); ok && ref.Id != "" {
-			return ref.Id
+		if ref, ok := e.EntityReference(column); ok && recordID(ref.Id) != "" {
+			return recordID(ref.Id)
 		}
 	}
 	return ""
+}
+
+// recordID is id, or "" for the empty GUID that Dataverse writes where a
+// message has no primary record (Win and Lose, whose record is the
+// OpportunityClose input, which a trimmed body no longer carries).
+func recordID(id string) string {
+	if id == "00000000-0000-0000-0000-000000000000" {
+		return ""
+	}
+	return id
 }
 
 func firstNonEmpty(values ...string) string {

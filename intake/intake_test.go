@@ -1,0 +1,440 @@
+package intake_test
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+
+	"github.com/partner-onboarding/onboarding/commerce"
+	"github.com/partner-onboarding/onboarding/intake"
+	"github.com/partner-onboarding/onboarding/workflows"
+)
+
+type start struct {
+	Options  client.StartWorkflowOptions
+	Workflow any
+	Args     []any
+}
+
+// fakeTemporal is a Temporal client that records starts and answers queries
+// from states set by the test.
+type fakeTemporal struct {
+	client.Client // any other call panics: the intake must not make it
+
+	mu       sync.Mutex
+	startErr error
+	queryErr error
+	starts   []start
+	queries  []string
+	states   map[string]workflows.State // by workflow ID
+}
+
+func (f *fakeTemporal) ExecuteWorkflow(_ context.Context, o client.StartWorkflowOptions, wf any, args ...any) (client.WorkflowRun, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.starts = append(f.starts, start{o, wf, args})
+	return nil, f.startErr
+}
+
+func (f *fakeTemporal) QueryWorkflow(_ context.Context, workflowID, _ string, queryType string, _ ...any) (converter.EncodedValue, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.queries = append(f.queries, workflowID+" "+queryType)
+	if f.queryErr != nil {
+		return nil, f.queryErr
+	}
+	st, ok := f.states[workflowID]
+	if !ok || queryType != workflows.QueryState {
+		return nil, serviceerror.NewNotFound("workflow not found for ID: " + workflowID)
+	}
+	return jsonValue{st}, nil
+}
+
+func (f *fakeTemporal) recorded() []start {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]start(nil), f.starts...)
+}
+
+// jsonValue is a query result as the SDK's JSON converter would decode it.
+type jsonValue struct{ v any }
+
+func (j jsonValue) HasValue() bool { return j.v != nil }
+
+func (j jsonValue) Get(ptr any) error {
+	b, err := json.Marshal(j.v)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, ptr)
+}
+
+type fixture struct {
+	temporal *fakeTemporal
+	store    *commerce.Store
+	db       *sql.DB
+	server   *httptest.Server
+}
+
+const checkEvery = 90 * time.Minute
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "commerce.db")
+	store, err := commerce.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{temporal: &fakeTemporal{states: map[string]workflows.State{}}, store: store, db: db}
+	mux := http.NewServeMux()
+	(&intake.Service{Temporal: f.temporal, Register: store, SalesCheckInterval: checkEvery,
+		Logger: slog.New(slog.DiscardHandler)}).Routes(mux)
+	f.server = httptest.NewServer(mux)
+	t.Cleanup(func() { f.server.Close(); db.Close(); store.Close() })
+	return f
+}
+
+func (f *fixture) rows(t *testing.T) int {
+	t.Helper()
+	var n int
+	if err := f.db.QueryRow(`SELECT COUNT(*) FROM prospects`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+type answer struct {
+	ID        string `json:"id"`
+	Status    string `json:"status"`
+	Duplicate bool   `json:"duplicate"`
+	Error     string `json:"error"`
+	Fields    []intake.FieldError
+}
+
+func (f *fixture) do(t *testing.T, method, path, contentType, body string) (int, answer, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, f.server.URL+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var raw bytes.Buffer
+	if _, err := raw.ReadFrom(resp.Body); err != nil {
+		t.Fatal(err)
+	}
+	var a answer
+	if err := json.Unmarshal(raw.Bytes(), &a); err != nil {
+		t.Fatalf("%s %s: answer is not JSON: %s", method, path, raw.Bytes())
+	}
+	return resp.StatusCode, a, raw.Bytes()
+}
+
+func (f *fixture) submit(t *testing.T, body string) (int, answer) {
+	t.Helper()
+	code, a, _ := f.do(t, http.MethodPost, "/v1/onboarding-requests", "application/json", body)
+	return code, a
+}
+
+// requestJSON is a request as the B2B site sends it, with untrimmed text
+// and the email in the form given.
+func requestJSON(email string) string {
+	return `{
+  "company": {"name": " Contoso Supplies B.V.", "taxId": "NL123456789B01",
+    "address": {"street": "Coolsingel 40", "city": "Rotterdam", "postalCode": "3011 AD", "countryCode": "nl"}},
+  "requester": {"firstName": "Mia", "lastName": "Jansen", "email": "` + email + `",
+    "phone": "+31 10 123 4567", "jobTitle": "Head of Purchasing"},
+  "comments": "We buy about 400 units a month. "
+}`
+}
+
+func TestSubmitStartsOnboarding(t *testing.T) {
+	f := newFixture(t)
+	before := time.Now().UTC()
+	code, a := f.submit(t, requestJSON("mia.jansen@contoso.example"))
+	after := time.Now().UTC()
+	if code != http.StatusAccepted || a.Status != "Received" || a.Duplicate {
+		t.Fatalf("answer = %d %+v", code, a)
+	}
+	if _, err := uuid.Parse(a.ID); err != nil {
+		t.Fatalf("id %q is not a UUID", a.ID)
+	}
+
+	if n := f.rows(t); n != 1 {
+		t.Errorf("prospect rows = %d", n)
+	}
+	p, err := f.store.GetProspect(context.Background(), a.ID)
+	if err != nil || p.Status != commerce.StatusReceived || p.CompanyName != "Contoso Supplies B.V." ||
+		p.CountryCode != "NL" || p.Email != "mia.jansen@contoso.example" || p.Locale != "en" {
+		t.Errorf("prospect = %+v, %v", p, err)
+	}
+
+	starts := f.temporal.recorded()
+	if len(starts) != 1 {
+		t.Fatalf("starts = %+v; want one", starts)
+	}
+	o := starts[0].Options
+	if o.ID != workflows.WorkflowID(a.ID) || o.TaskQueue != workflows.TaskQueue ||
+		o.WorkflowIDConflictPolicy != enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING ||
+		starts[0].Workflow != workflows.WorkflowName {
+		t.Errorf("start = %+v", starts[0])
+	}
+	if len(starts[0].Args) != 1 {
+		t.Fatalf("args = %+v", starts[0].Args)
+	}
+	got, ok := starts[0].Args[0].(workflows.Request)
+	if !ok {
+		t.Fatalf("input is %T", starts[0].Args[0])
+	}
+	if got.ReceivedAt.Before(before) || got.ReceivedAt.After(after) {
+		t.Errorf("ReceivedAt = %v; want between %v and %v", got.ReceivedAt, before, after)
+	}
+	want := validRequest()
+	want.RequestID, want.ReceivedAt, want.SalesCheckInterval = a.ID, got.ReceivedAt, checkEvery
+	want.Locale, want.Comments = "en", "We buy about 400 units a month."
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("input = %+v\nwant    %+v", got, want)
+	}
+}
+
+func TestSubmitInvalid(t *testing.T) {
+	f := newFixture(t)
+	code, a := f.submit(t, `{"company": {"name": "", "address": {"street": "Coolsingel 40", "city": "Rotterdam",
+		"postalCode": "3011 AD", "countryCode": "Netherlands"}},
+		"requester": {"firstName": "Mia", "lastName": "Jansen", "email": "mia.jansen@", "phone": "n/a"}, "locale": "nl NL"}`)
+	want := []intake.FieldError{
+		{Field: "company.name"}, {Field: "company.address.countryCode"},
+		{Field: "requester.email"}, {Field: "requester.phone"}, {Field: "locale"},
+	}
+	if code != http.StatusBadRequest || len(a.Fields) != len(want) {
+		t.Fatalf("answer = %d %+v", code, a)
+	}
+	for i, e := range a.Fields {
+		if e.Field != want[i].Field || e.Message == "" {
+			t.Errorf("field %d = %+v; want %s", i, e, want[i].Field)
+		}
+	}
+	if n := f.rows(t); n != 0 {
+		t.Errorf("prospect rows = %d; want none", n)
+	}
+	if s := f.temporal.recorded(); len(s) != 0 {
+		t.Errorf("starts = %+v; want none", s)
+	}
+}
+
+func TestSubmitRefusesBadJSON(t *testing.T) {
+	valid := requestJSON("mia.jansen@contoso.example")
+	for _, tc := range []struct {
+		name, contentType, body, field, message string
+	}{
+		{"unknown field", "application/json", strings.Replace(valid, `"comments"`, `"companyName": "Contoso", "comments"`, 1), "companyName", "not a known field"},
+		{"unknown nested field", "application/json", strings.Replace(valid, `"jobTitle"`, `"title": "Ms", "jobTitle"`, 1), "title", "not a known field"},
+		// The workflow's own fields are not the site's to set: a resumed state
+		// would skip Sales' decision.
+		{"resume", "application/json", strings.Replace(valid, `"comments"`, `"resume": {"status": "Approved", "decision": "OpportunityWon"}, "comments"`, 1), "resume", "not a known field"},
+		{"id", "application/json", strings.Replace(valid, `"comments"`, `"id": "7d1e4f6a-0000-4000-8000-000000000001", "comments"`, 1), "id", "not a known field"},
+		{"check interval", "application/json", strings.Replace(valid, `"comments"`, `"salesCheckInterval": 1, "comments"`, 1), "salesCheckInterval", "not a known field"},
+		{"number for text", "application/json", strings.Replace(valid, `"postalCode": "3011 AD"`, `"postalCode": 3011`, 1), "company.address.postalCode", "string"},
+		{"text for object", "application/json", strings.Replace(valid, `"requester": {`, `"requester": "Mia", "x": {`, 1), "requester", "object"},
+		{"not JSON", "application/json", "company=Contoso", "body", "not valid JSON"},
+		{"empty", "application/json", "", "body", "empty"},
+		{"two objects", "application/json", valid + valid, "body", "extra data"},
+		{"form", "application/x-www-form-urlencoded", valid, "body", "JSON"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			code, a, raw := f.do(t, http.MethodPost, "/v1/onboarding-requests", tc.contentType, tc.body)
+			if code != http.StatusBadRequest || len(a.Fields) != 1 || a.Fields[0].Field != tc.field ||
+				!strings.Contains(a.Fields[0].Message, tc.message) {
+				t.Errorf("answer = %d %s; want 400 naming %s (%s)", code, raw, tc.field, tc.message)
+			}
+			if n := f.rows(t); n != 0 {
+				t.Errorf("prospect rows = %d; want none", n)
+			}
+			if s := f.temporal.recorded(); len(s) != 0 {
+				t.Errorf("starts = %+v; want none", s)
+			}
+		})
+	}
+}
+
+func TestSubmitPendingDuplicate(t *testing.T) {
+	f := newFixture(t)
+	code, first := f.submit(t, requestJSON("mia.jansen@contoso.example"))
+	if code != http.StatusAccepted {
+		t.Fatalf("first = %d %+v", code, first)
+	}
+	code, again := f.submit(t, strings.Replace(requestJSON("  Mia.Jansen@CONTOSO.example "), "Contoso Supplies", "Contoso Trading", 1))
+	if code != http.StatusOK || again.ID != first.ID || !again.Duplicate || again.Status != "Received" {
+		t.Errorf("duplicate = %d %+v; want 200 with %s", code, again, first.ID)
+	}
+	if n := f.rows(t); n != 1 {
+		t.Errorf("prospect rows = %d; want 1", n)
+	}
+	// The start is repeated for the pending request only: it joins its workflow.
+	starts := f.temporal.recorded()
+	if len(starts) != 2 || starts[1].Options.ID != workflows.WorkflowID(first.ID) ||
+		starts[1].Args[0].(workflows.Request).Company.Name != "Contoso Supplies B.V." {
+		t.Errorf("starts = %+v", starts)
+	}
+
+	// A decided request lets the same requester apply again.
+	if err := f.store.SetProspectStatus(context.Background(), first.ID, commerce.StatusRejected); err != nil {
+		t.Fatal(err)
+	}
+	code, next := f.submit(t, requestJSON("mia.jansen@contoso.example"))
+	if code != http.StatusAccepted || next.ID == first.ID || next.Duplicate {
+		t.Errorf("after rejection = %d %+v; want 202 with a new ID", code, next)
+	}
+	if n := f.rows(t); n != 2 {
+		t.Errorf("prospect rows = %d; want 2", n)
+	}
+	if starts := f.temporal.recorded(); len(starts) != 3 || starts[2].Options.ID != workflows.WorkflowID(next.ID) {
+		t.Errorf("starts = %+v", starts)
+	}
+}
+
+func TestSubmitWhileTemporalIsDown(t *testing.T) {
+	f := newFixture(t)
+	f.temporal.startErr = serviceerror.NewUnavailable("connection refused")
+	code, a := f.submit(t, requestJSON("mia.jansen@contoso.example"))
+	if code != http.StatusServiceUnavailable || a.ID != "" {
+		t.Fatalf("answer = %d %+v; want 503", code, a)
+	}
+	if n := f.rows(t); n != 1 {
+		t.Fatalf("prospect rows = %d; want the request kept", n)
+	}
+	first := f.temporal.recorded()[0].Args[0].(workflows.Request)
+	registered, err := f.store.GetProspect(context.Background(), first.RequestID)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	f.temporal.startErr = nil
+	code, again := f.submit(t, requestJSON("mia.jansen@contoso.example"))
+	if code != http.StatusOK || again.ID != first.RequestID || !again.Duplicate {
+		t.Fatalf("resubmission = %d %+v; want the first request's ID %s", code, again, first.RequestID)
+	}
+	starts := f.temporal.recorded()
+	if len(starts) != 2 || starts[1].Options.ID != workflows.WorkflowID(first.RequestID) {
+		t.Fatalf("starts = %+v; want the same workflow started again", starts)
+	}
+	// The started input is the registered request, received when it was first sent.
+	healed := starts[1].Args[0].(workflows.Request)
+	want := first
+	want.ReceivedAt = registered.CreatedAt
+	if !reflect.DeepEqual(healed, want) {
+		t.Errorf("healed input = %+v\nwant           %+v", healed, want)
+	}
+	if n := f.rows(t); n != 1 {
+		t.Errorf("prospect rows = %d", n)
+	}
+}
+
+func TestSubmitRegisterFailure(t *testing.T) {
+	f := newFixture(t)
+	// A register that cannot write: the request must not be started unregistered.
+	if _, err := f.db.Exec(`DROP TABLE prospects`); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := f.submit(t, requestJSON("mia.jansen@contoso.example")); code != http.StatusServiceUnavailable {
+		t.Errorf("status = %d; want 503", code)
+	}
+	if s := f.temporal.recorded(); len(s) != 0 {
+		t.Errorf("starts = %+v; want none", s)
+	}
+}
+
+func TestShow(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	get := func(id string) (int, []byte) {
+		t.Helper()
+		code, _, raw := f.do(t, http.MethodGet, "/v1/onboarding-requests/"+id, "", "")
+		return code, raw
+	}
+	state := func(raw []byte) map[string]any {
+		t.Helper()
+		var m map[string]any
+		if err := json.Unmarshal(raw, &m); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+
+	for _, id := range []string{"42", "mia.jansen@contoso.example", "7d1e4f6a-0000-4000-8000"} {
+		if code, _ := get(id); code != http.StatusBadRequest {
+			t.Errorf("GET %s = %d; want 400", id, code)
+		}
+	}
+	if code, _ := get(uuid.NewString()); code != http.StatusNotFound {
+		t.Errorf("unknown = %d; want 404", code)
+	}
+
+	// Registered, not started.
+	f.temporal.startErr = serviceerror.NewUnavailable("connection refused")
+	f.submit(t, requestJSON("mia.jansen@contoso.example"))
+	id := f.temporal.recorded()[0].Args[0].(workflows.Request).RequestID
+	if code, raw := get(id); code != http.StatusOK || state(raw)["id"] != id || state(raw)["status"] != "Received" {
+		t.Errorf("registered = %d %s", code, raw)
+	}
+	if err := f.store.SetProspectLead(ctx, id, "3f2c6a1e-8b7d-4c59-a0e4-1b2c3d4e5f60"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.store.SetProspectStatus(ctx, id, commerce.StatusAwaitingQualification); err != nil {
+		t.Fatal(err)
+	}
+	// IDs in another form name the same request.
+	code, raw := get(strings.ToUpper(id))
+	if m := state(raw); code != http.StatusOK || m["id"] != id || m["status"] != "AwaitingQualification" ||
+		m["leadId"] != "3f2c6a1e-8b7d-4c59-a0e4-1b2c3d4e5f60" {
+		t.Errorf("registered, upper case = %d %s", code, raw)
+	}
+
+	// Running: the workflow's state wins over the register's.
+	f.temporal.mu.Lock()
+	f.temporal.states[workflows.WorkflowID(id)] = workflows.State{RequestID: id, Status: workflows.StatusQualified,
+		LeadID: "3f2c6a1e-8b7d-4c59-a0e4-1b2c3d4e5f60", OpportunityID: "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d",
+		StatusHistory: []workflows.StatusChange{{Status: workflows.StatusReceived}, {Status: workflows.StatusQualified}}}
+	f.temporal.mu.Unlock()
+	code, raw = get(id)
+	if m := state(raw); code != http.StatusOK || m["id"] != id || m["status"] != "Qualified" ||
+		m["leadId"] != "3f2c6a1e-8b7d-4c59-a0e4-1b2c3d4e5f60" || m["opportunityId"] != "5a6b7c8d-9e0f-4a1b-8c2d-3e4f5a6b7c8d" {
+		t.Errorf("running = %d %s", code, raw)
+	}
+	f.temporal.mu.Lock()
+	if q := f.temporal.queries[len(f.temporal.queries)-1]; q != workflows.WorkflowID(id)+" "+workflows.QueryState {
+		t.Errorf("query = %q", q)
+	}
+	f.temporal.queryErr = serviceerror.NewUnavailable("connection refused")
+	f.temporal.mu.Unlock()
+	if code, _ := get(id); code != http.StatusServiceUnavailable {
+		t.Errorf("Temporal down = %d; want 503", code)
+	}
+}

@@ -1,0 +1,101 @@
+package intake_test
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/partner-onboarding/onboarding/intake"
+	"github.com/partner-onboarding/onboarding/workflows"
+)
+
+func validRequest() workflows.Request {
+	return workflows.Request{
+		Company: workflows.Company{Name: "Contoso Supplies B.V.", TaxID: "NL123456789B01", Address: workflows.Address{
+			Street: "Coolsingel 40", City: "Rotterdam", PostalCode: "3011 AD", CountryCode: "NL"}},
+		Requester: workflows.Requester{FirstName: "Mia", LastName: "Jansen", Email: "mia.jansen@contoso.example",
+			Phone: "+31 10 123 4567", JobTitle: "Head of Purchasing"},
+		Locale:   "nl-NL",
+		Comments: "We buy about 400 units a month.",
+	}
+}
+
+func TestValidateOneErrorPerField(t *testing.T) {
+	for _, tc := range []struct {
+		field  string
+		change func(*workflows.Request)
+	}{
+		{"company.name", func(r *workflows.Request) { r.Company.Name = "   " }},
+		{"company.name", func(r *workflows.Request) { r.Company.Name = strings.Repeat("x", 161) }},
+		{"company.name", func(r *workflows.Request) { r.Company.Name = "Contoso\nSupplies" }},
+		{"company.taxId", func(r *workflows.Request) { r.Company.TaxID = strings.Repeat("9", 33) }},
+		{"company.address.street", func(r *workflows.Request) { r.Company.Address.Street = "" }},
+		{"company.address.city", func(r *workflows.Request) { r.Company.Address.City = "\t" }},
+		{"company.address.postalCode", func(r *workflows.Request) { r.Company.Address.PostalCode = "" }},
+		{"company.address.countryCode", func(r *workflows.Request) { r.Company.Address.CountryCode = "" }},
+		{"company.address.countryCode", func(r *workflows.Request) { r.Company.Address.CountryCode = "NLD" }},
+		{"company.address.countryCode", func(r *workflows.Request) { r.Company.Address.CountryCode = "N1" }},
+		{"requester.firstName", func(r *workflows.Request) { r.Requester.FirstName = "" }},
+		{"requester.lastName", func(r *workflows.Request) { r.Requester.LastName = strings.Repeat("é", 65) }},
+		{"requester.email", func(r *workflows.Request) { r.Requester.Email = "" }},
+		{"requester.email", func(r *workflows.Request) { r.Requester.Email = "mia.jansen" }},
+		{"requester.email", func(r *workflows.Request) { r.Requester.Email = "Mia <mia.jansen@contoso.example>" }},
+		{"requester.email", func(r *workflows.Request) { r.Requester.Email = "mia@localhost" }},
+		{"requester.phone", func(r *workflows.Request) { r.Requester.Phone = "call me" }},
+		{"requester.phone", func(r *workflows.Request) { r.Requester.Phone = "+31" }},
+		{"requester.jobTitle", func(r *workflows.Request) { r.Requester.JobTitle = strings.Repeat("x", 101) }},
+		{"locale", func(r *workflows.Request) { r.Locale = "english please" }},
+		{"locale", func(r *workflows.Request) { r.Locale = "e" }},
+		{"comments", func(r *workflows.Request) { r.Comments = strings.Repeat("ü", 2001) }},
+	} {
+		req := validRequest()
+		tc.change(&req)
+		errs := intake.Validate(&req)
+		if len(errs) != 1 || errs[0].Field != tc.field || errs[0].Message == "" {
+			t.Errorf("%s: errors = %+v; want one for %s", tc.field, errs, tc.field)
+		}
+	}
+}
+
+func TestValidateAllFieldsAtOnce(t *testing.T) {
+	var req workflows.Request
+	errs := intake.Validate(&req)
+	var fields []string
+	for _, e := range errs {
+		fields = append(fields, e.Field)
+	}
+	want := []string{"company.name", "company.address.street", "company.address.city", "company.address.postalCode",
+		"company.address.countryCode", "requester.firstName", "requester.lastName", "requester.email"}
+	if !reflect.DeepEqual(fields, want) {
+		t.Errorf("fields = %v\nwant     %v", fields, want)
+	}
+}
+
+func TestValidateTrimsAndDefaults(t *testing.T) {
+	req := workflows.Request{
+		Company: workflows.Company{Name: "  Contoso Supplies B.V. ", TaxID: " NL123456789B01 ", Address: workflows.Address{
+			Street: " Coolsingel 40", City: "Rotterdam  ", PostalCode: " 3011 AD ", CountryCode: " nl "}},
+		Requester: workflows.Requester{FirstName: " Mia", LastName: "Jansen ", Email: "  mia.jansen@contoso.example ",
+			Phone: " +31 10 123 4567 ", JobTitle: " Head of Purchasing "},
+		Locale:   "   ",
+		Comments: "\n We buy about 400 units a month.\nMostly pallets. \n",
+	}
+	if errs := intake.Validate(&req); len(errs) != 0 {
+		t.Fatalf("errors = %+v", errs)
+	}
+	want := validRequest()
+	want.Locale = "en"
+	want.Comments = "We buy about 400 units a month.\nMostly pallets."
+	if !reflect.DeepEqual(req, want) {
+		t.Errorf("validated = %+v\nwant        %+v", req, want)
+	}
+
+	// Limits count characters, not bytes; comments may span lines.
+	edge := validRequest()
+	edge.Company.Name = strings.Repeat("ß", 160)
+	edge.Comments = strings.Repeat("ü", 1999) + "\n"
+	edge.Requester.Phone, edge.Company.TaxID, edge.Requester.JobTitle = "", "", ""
+	if errs := intake.Validate(&edge); len(errs) != 0 {
+		t.Errorf("at the limits: %+v", errs)
+	}
+}
