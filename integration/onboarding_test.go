@@ -16,6 +16,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -42,49 +43,79 @@ type product struct {
 	sales    *sales.Client
 	mailpit  *mailpittest.Mailpit
 	intake   string
+	logs     *syncBuffer
 }
 
-func startProduct(t *testing.T) *product {
+// webhookProduct is the stack most tests share: webhooks move its requests,
+// as the Sales check waits an hour.
+var webhookProduct = lazyProduct{env: map[string]string{"SALES_CHECK_INTERVAL": "1h"}}
+
+type lazyProduct struct {
+	env  map[string]string
+	once sync.Once
+	p    *product
+	err  error
+}
+
+// get starts the stack on first use; TestMain stops it.
+func (l *lazyProduct) get(t *testing.T) *product {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("integration test: starts the whole product; run without -short")
 	}
+	l.once.Do(func() { l.p, l.err = startProduct(l.env) })
+	if l.err != nil {
+		t.Fatal(l.err)
+	}
+	return l.p
+}
+
+func (l *lazyProduct) stop(failed bool) {
+	if l.p != nil {
+		l.p.stop(failed)
+	}
+}
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	code := m.Run()
+	webhookProduct.stop(code != 0)
+	os.Exit(code)
+}
+
+func startProduct(env map[string]string) (*product, error) {
 	root, err := repoRoot()
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	ports, err := stack.FreePorts()
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
+	}
+	dataDir, err := os.MkdirTemp("", "onboarding-integration-")
+	if err != nil {
+		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	var logs bytes.Buffer
+	logs := &syncBuffer{buf: &bytes.Buffer{}}
 	s, err := stack.Start(ctx, stack.Options{
 		RepoRoot: root,
-		DataDir:  t.TempDir(),
+		DataDir:  dataDir,
 		Ports:    ports,
 		Headless: true,
-		Log:      &syncBuffer{buf: &logs},
-		// Webhooks move the requests here; the Sales check is tested on its own.
-		Env: map[string]string{"SALES_CHECK_INTERVAL": "1h"},
+		Log:      logs,
+		Env:      env,
 	})
 	if err != nil {
-		t.Fatalf("start the product: %v\n%s", err, logs.String())
+		os.RemoveAll(dataDir)
+		return nil, fmt.Errorf("start the product: %w\n%s", err, logs.String())
 	}
-	t.Cleanup(func() {
-		if err := s.Stop(); err != nil {
-			t.Errorf("stop the product: %v", err)
-		}
-		if t.Failed() {
-			t.Logf("process output:\n%s", logs.String())
-		}
-	})
 	c, err := s.Client(ctx)
 	if err != nil {
-		t.Fatal(err)
+		s.Stop()
+		return nil, err
 	}
-	t.Cleanup(c.Close)
 	salesClient, err := sales.New(sales.Config{
 		EnvironmentURL: fmt.Sprintf("http://127.0.0.1:%d", ports.Standin),
 		TokenURL:       fmt.Sprintf("http://127.0.0.1:%d/local/oauth2/v2.0/token", ports.Standin),
@@ -92,7 +123,8 @@ func startProduct(t *testing.T) *product {
 		ClientSecret:   "local-secret",
 	})
 	if err != nil {
-		t.Fatal(err)
+		s.Stop()
+		return nil, err
 	}
 	return &product{
 		stack:    s,
@@ -100,11 +132,24 @@ func startProduct(t *testing.T) *product {
 		sales:    salesClient,
 		mailpit:  mailpittest.Connect(fmt.Sprintf("http://127.0.0.1:%d", ports.MailpitHTTP)),
 		intake:   s.URLs().Intake,
+		logs:     logs,
+	}, nil
+}
+
+// stop ends the stack and, when a test failed, shows what the processes said.
+func (p *product) stop(failed bool) {
+	p.temporal.Close()
+	if err := p.stack.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, "stop the product:", err)
 	}
+	if failed {
+		fmt.Fprintf(os.Stderr, "process output:\n%s\n", p.logs.String())
+	}
+	os.RemoveAll(p.stack.DataDir)
 }
 
 func TestOnboardingEndToEnd(t *testing.T) {
-	p := startProduct(t)
+	p := webhookProduct.get(t)
 
 	t.Run("won", func(t *testing.T) {
 		t.Parallel()
