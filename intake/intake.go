@@ -32,6 +32,7 @@ const maxRequestBody = 64 << 10
 type Register interface {
 	ReserveRequest(ctx context.Context, p commerce.Prospect) (requestID string, created bool, err error)
 	GetProspect(ctx context.Context, requestID string) (commerce.Prospect, error)
+	ListSalesEvents(ctx context.Context, requestID string) ([]commerce.SalesEvent, error)
 }
 
 // Service answers the intake endpoints.
@@ -158,6 +159,11 @@ func (s *Service) show(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusInternalServerError, "the request's state could not be read")
 			return
 		}
+		if err := s.addLateDecisions(r.Context(), &st); err != nil {
+			s.Logger.Error("Could not read the request's Sales events", "requestId", id, "error", err)
+			writeError(w, http.StatusServiceUnavailable, "the request's state could not be read; try again")
+			return
+		}
 		writeJSON(w, http.StatusOK, st)
 		return
 	}
@@ -178,6 +184,22 @@ func (s *Service) show(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, workflows.State{RequestID: p.RequestID, Status: workflows.Status(p.Status), LeadID: p.LeadID})
+}
+
+// addLateDecisions shows the Sales decisions that arrived after the request
+// was closed: the receiver recorded them instead of applying them.
+func (s *Service) addLateDecisions(ctx context.Context, st *workflows.State) error {
+	events, err := s.Register.ListSalesEvents(ctx, st.RequestID)
+	if err != nil {
+		return err
+	}
+	for _, e := range events {
+		if e.Outcome == commerce.EventRequestClosed {
+			st.IgnoredSignals = append(st.IgnoredSignals, workflows.IgnoredSignal{
+				Signal: e.Signal, ID: e.RecordID, Reason: "the request was already closed", At: e.ReceivedAt})
+		}
+	}
+	return nil
 }
 
 // RequestOf rebuilds a request from its entry in the prospect register.

@@ -438,3 +438,27 @@ func TestShow(t *testing.T) {
 		t.Errorf("Temporal down = %d; want 503", code)
 	}
 }
+
+func TestShowAddsDecisionsThatCameAfterClosing(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	id := uuid.NewString()
+	f.temporal.states[workflows.WorkflowID(id)] = workflows.State{RequestID: id, Status: workflows.StatusApproved}
+	for _, e := range []commerce.SalesEvent{
+		{EventID: "event-won", RequestID: id, Signal: workflows.SignalOpportunityWon, RecordID: "opp-1", Outcome: commerce.EventDelivered},
+		{EventID: "event-lost", RequestID: id, Signal: workflows.SignalOpportunityLost, RecordID: "opp-1", Outcome: commerce.EventRequestClosed},
+	} {
+		if err := f.store.RecordSalesEvent(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	code, _, raw := f.do(t, http.MethodGet, "/v1/onboarding-requests/"+id, "", "")
+	var st workflows.State
+	if err := json.Unmarshal(raw, &st); err != nil || code != http.StatusOK {
+		t.Fatalf("GET = %d %s (%v)", code, raw, err)
+	}
+	if len(st.IgnoredSignals) != 1 || st.IgnoredSignals[0].Signal != workflows.SignalOpportunityLost || st.IgnoredSignals[0].ID != "opp-1" {
+		t.Errorf("ignored signals = %+v; want only the loss that came after closing", st.IgnoredSignals)
+	}
+}

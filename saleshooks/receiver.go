@@ -9,9 +9,11 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"go.temporal.io/api/serviceerror"
 
+	"github.com/partner-onboarding/onboarding/commerce"
 	"github.com/partner-onboarding/onboarding/sales"
 	"github.com/partner-onboarding/onboarding/sales/webhook"
 	"github.com/partner-onboarding/onboarding/workflows"
@@ -25,6 +27,12 @@ const DefaultMaxBody = 1 << 20
 type Resolver interface {
 	GetLead(ctx context.Context, id string) (sales.Lead, error)
 	GetOpportunity(ctx context.Context, id string) (sales.Opportunity, error)
+}
+
+// Events is the record of handled Sales events, by Dataverse operation.
+type Events interface {
+	SalesEventSeen(ctx context.Context, eventID string) (commerce.SalesEvent, bool, error)
+	RecordSalesEvent(ctx context.Context, e commerce.SalesEvent) error
 }
 
 // Signaler delivers a signal to a workflow; a Temporal client is one.
@@ -46,6 +54,7 @@ type Auth struct {
 type Receiver struct {
 	Temporal         Signaler
 	Sales            Resolver
+	Events           Events
 	Auth             Auth
 	MaxBody          int64
 	ProspectIDColumn string
@@ -92,36 +101,82 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		answer(w, http.StatusOK, "ignored: no onboarding decision")
 		return
 	}
-	requestID, err := rc.resolve(r.Context(), &d)
+	// Stay well inside Dataverse's 60-second timeout: a late 503 still
+	// earns the one retry, a timeout earns nothing.
+	ctx, cancel := context.WithTimeout(r.Context(), deliveryTimeout)
+	defer cancel()
+	status, msg := rc.deliver(ctx, d, log)
+	answer(w, status, msg)
+}
+
+// deliveryTimeout bounds the Sales lookups and the signal of one webhook.
+const deliveryTimeout = 20 * time.Second
+
+// deliver finds the decision's request and signals its workflow. It answers
+// 503 only when Sales or Temporal could not be reached, so that Dataverse
+// retries; everything else is acknowledged.
+func (rc *Receiver) deliver(ctx context.Context, d Decision, log *slog.Logger) (int, string) {
+	requestID, err := rc.resolve(ctx, &d)
 	switch {
 	case err != nil && sales.IsPermanent(err):
 		log.Warn("Webhook ignored: Sales does not know the record", "error", err)
-		answer(w, http.StatusOK, "ignored: unknown record")
-		return
+		return http.StatusOK, "ignored: unknown record"
 	case err != nil:
 		log.Error("Webhook not delivered: Sales lookup failed", "error", err)
-		answer(w, http.StatusServiceUnavailable, "Sales could not be reached; retry")
-		return
+		return http.StatusServiceUnavailable, "Sales could not be reached; retry"
 	case requestID == "":
 		log.Info("Webhook ignored: not a Commerce B2B lead")
-		answer(w, http.StatusOK, "ignored: not a Commerce B2B lead")
-		return
+		return http.StatusOK, "ignored: not a Commerce B2B lead"
 	}
 	log = log.With("requestId", requestID, "signal", d.Signal)
 
-	err = rc.Temporal.SignalWorkflow(r.Context(), workflows.WorkflowID(requestID), "", d.Signal, payload(d))
+	if d.EventID != "" {
+		seen, found, err := rc.Events.SalesEventSeen(ctx, d.EventID)
+		if err != nil {
+			log.Error("Webhook not delivered: the event record could not be read", "error", err)
+			return http.StatusServiceUnavailable, "the event record could not be read; retry"
+		}
+		if found {
+			log.Info("Duplicate webhook: already handled", "outcome", seen.Outcome)
+			return http.StatusOK, "duplicate: already " + seen.Outcome
+		}
+	}
+
+	event := commerce.SalesEvent{EventID: d.EventID, RequestID: requestID, Signal: d.Signal,
+		RecordID: firstNonEmpty(d.OpportunityID, d.LeadID)}
+	err = rc.Temporal.SignalWorkflow(ctx, workflows.WorkflowID(requestID), "", d.Signal, payload(d))
 	var notFound *serviceerror.NotFound
 	switch {
 	case errors.As(err, &notFound):
-		log.Warn("Decision for a request that is closed or unknown: recorded here only")
-		answer(w, http.StatusOK, "ignored: the request is already closed")
+		// The request was decided and closed: the decision is recorded with
+		// it, where its state shows it, and never applied.
+		event.Outcome = commerce.EventRequestClosed
+		if err := rc.record(ctx, event); err != nil {
+			log.Error("Webhook not recorded", "error", err)
+			return http.StatusServiceUnavailable, "the decision could not be recorded; retry"
+		}
+		log.Warn("Decision for a request already closed: recorded, not applied")
+		return http.StatusOK, "recorded: the request is already closed"
 	case err != nil:
 		log.Error("Webhook not delivered: signal failed", "error", err)
-		answer(w, http.StatusServiceUnavailable, "the decision could not be delivered; retry")
-	default:
-		log.Info("Decision delivered")
-		answer(w, http.StatusOK, "delivered")
+		return http.StatusServiceUnavailable, "the decision could not be delivered; retry"
 	}
+	event.Outcome = commerce.EventDelivered
+	if err := rc.record(ctx, event); err != nil {
+		// The workflow has the decision and ignores a repeat of it.
+		log.Warn("Delivered webhook not recorded", "error", err)
+	}
+	log.Info("Decision delivered")
+	return http.StatusOK, "delivered"
+}
+
+// record keeps an event that Dataverse identified; one without an ID
+// cannot be recognised again, so there is nothing to keep.
+func (rc *Receiver) record(ctx context.Context, e commerce.SalesEvent) error {
+	if e.EventID == "" {
+		return nil
+	}
+	return rc.Events.RecordSalesEvent(ctx, e)
 }
 
 // resolve finds the request a decision belongs to, filling in from Sales the

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -12,6 +13,7 @@ import (
 
 	"go.temporal.io/api/serviceerror"
 
+	"github.com/partner-onboarding/onboarding/commerce"
 	"github.com/partner-onboarding/onboarding/sales"
 	"github.com/partner-onboarding/onboarding/saleshooks"
 	"github.com/partner-onboarding/onboarding/workflows"
@@ -20,6 +22,7 @@ import (
 const hookKey = "k3y-2024-primary"
 
 type receiverFixture struct {
+	events   *commerce.Store
 	signaler *fakeSignaler
 	resolver *countingResolver
 	sales    *sales.Client
@@ -30,8 +33,9 @@ type receiverFixture struct {
 func newReceiver(t *testing.T, configure func(*saleshooks.Receiver)) *receiverFixture {
 	t.Helper()
 	_, _, c := standin(t, "", "")
-	f := &receiverFixture{signaler: newSignaler(), resolver: &countingResolver{sales: c}, sales: c}
-	rc := &saleshooks.Receiver{Temporal: f.signaler, Sales: f.resolver, Auth: saleshooks.Auth{Keys: []string{hookKey}}, Logger: quiet}
+	f := &receiverFixture{events: openEvents(t), signaler: newSignaler(), resolver: &countingResolver{sales: c}, sales: c}
+	rc := &saleshooks.Receiver{Temporal: f.signaler, Sales: f.resolver, Events: f.events,
+		Auth: saleshooks.Auth{Keys: []string{hookKey}}, Logger: quiet}
 	if configure != nil {
 		configure(rc)
 	}
@@ -108,8 +112,8 @@ func TestReceiverDeliversQualification(t *testing.T) {
 func TestReceiverKeyRotation(t *testing.T) {
 	f := newReceiver(t, func(rc *saleshooks.Receiver) { rc.Auth.Keys = []string{"old-key", "new-key"} })
 	body := readBody(t, "update-lead-disqualified.json")
-	for _, key := range []string{"old-key", "new-key"} {
-		if code := f.post(t, key, body, nil); code != http.StatusOK {
+	for i, key := range []string{"old-key", "new-key"} {
+		if code := f.post(t, key, redelivered(t, body, i), nil); code != http.StatusOK {
 			t.Errorf("key %s: status = %d", key, code)
 		}
 	}
@@ -117,7 +121,7 @@ func TestReceiverKeyRotation(t *testing.T) {
 		t.Errorf("a third key: status = %d", code)
 	}
 	if got := f.signaler.all(); len(got) != 2 || got[0].Name != workflows.SignalLeadDisqualified ||
-		got[1].Arg != (workflows.LeadDisqualified{LeadID: fileLead, EventID: "10000000-0000-4000-8000-000000000003"}) {
+		got[1].Arg != (workflows.LeadDisqualified{LeadID: fileLead, EventID: "10000000-0000-4000-8000-000000000103"}) {
 		t.Errorf("signals = %+v", got)
 	}
 }
@@ -127,11 +131,11 @@ func TestReceiverHeaderAuth(t *testing.T) {
 		rc.Auth = saleshooks.Auth{HeaderName: "X-Onboarding-Hook-Secret", HeaderValues: []string{"s3cret-a", "s3cret-b"}}
 	})
 	body := readBody(t, "update-lead-disqualified.json")
-	for _, v := range []string{"s3cret-a", "s3cret-b"} {
+	for i, v := range []string{"s3cret-a", "s3cret-b"} {
 		// Header names are case-insensitive on the wire.
 		h := http.Header{}
 		h.Set("x-onboarding-hook-secret", v)
-		if code := f.post(t, "", body, h); code != http.StatusOK {
+		if code := f.post(t, "", redelivered(t, body, i), h); code != http.StatusOK {
 			t.Errorf("header %s: status = %d", v, code)
 		}
 	}
@@ -286,11 +290,63 @@ func TestReceiverSignalFailures(t *testing.T) {
 	}
 }
 
+func TestReceiverRecognisesARepeatedWebhook(t *testing.T) {
+	f := newReceiver(t, nil)
+	body := readBody(t, "update-lead-disqualified.json")
+	for i := range 2 {
+		if code := f.post(t, hookKey, body, nil); code != http.StatusOK {
+			t.Fatalf("delivery %d: status = %d; want 200", i+1, code)
+		}
+	}
+	if got := f.signaler.all(); len(got) != 1 {
+		t.Errorf("signals = %+v; want one for the same Dataverse operation delivered twice", got)
+	}
+	events, err := f.events.ListSalesEvents(context.Background(), fileProspect)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != 1 || events[0].Outcome != commerce.EventDelivered || events[0].Signal != workflows.SignalLeadDisqualified {
+		t.Errorf("recorded events = %+v; want the one delivered disqualification", events)
+	}
+}
+
+func TestReceiverRecordsDecisionForClosedRequest(t *testing.T) {
+	f := newReceiver(t, nil)
+	f.signaler.err = serviceerror.NewNotFound("workflow execution already completed")
+	if code := f.post(t, hookKey, readBody(t, "update-lead-disqualified.json"), nil); code != http.StatusOK {
+		t.Fatalf("status = %d; want 200", code)
+	}
+	events, err := f.events.ListSalesEvents(context.Background(), fileProspect)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != 1 || events[0].Outcome != commerce.EventRequestClosed {
+		t.Errorf("recorded events = %+v; want the late decision recorded as not applied", events)
+	}
+}
+
+func TestReceiverDoesNotRecordUndeliveredDecision(t *testing.T) {
+	f := newReceiver(t, nil)
+	f.signaler.err = serviceerror.NewUnavailable("connection refused")
+	body := readBody(t, "update-lead-disqualified.json")
+	if code := f.post(t, hookKey, body, nil); code != http.StatusServiceUnavailable {
+		t.Fatalf("status = %d; want 503", code)
+	}
+	// Dataverse's retry of the same operation must get through.
+	f.signaler.err = nil
+	if code := f.post(t, hookKey, body, nil); code != http.StatusOK {
+		t.Fatalf("retry: status = %d; want 200", code)
+	}
+	if got := f.signaler.all(); len(got) != 2 {
+		t.Errorf("signal attempts = %d; want the retry to signal again", len(got))
+	}
+}
+
 func TestReceiverSalesUnreachable(t *testing.T) {
 	_, ts, c := standin(t, "", "")
 	ts.Close()
 	sig := newSignaler()
-	rc := &saleshooks.Receiver{Temporal: sig, Sales: c, Auth: saleshooks.Auth{Keys: []string{hookKey}}, Logger: quiet}
+	rc := &saleshooks.Receiver{Temporal: sig, Sales: c, Events: openEvents(t), Auth: saleshooks.Auth{Keys: []string{hookKey}}, Logger: quiet}
 	for _, file := range []string{"win-opportunity.json", "setstate-lead-disqualified.json"} {
 		req := httptest.NewRequest(http.MethodPost, "/v1/hooks/dataverse?code="+hookKey, bytes.NewReader(readBody(t, file)))
 		rec := httptest.NewRecorder()
@@ -308,7 +364,7 @@ func TestReceiverSalesUnreachable(t *testing.T) {
 // receiver: a seller's decisions arrive as the right signals.
 func TestStandinWebhooksReachWorkflows(t *testing.T) {
 	sig := newSignaler()
-	rc := &saleshooks.Receiver{Temporal: sig, Auth: saleshooks.Auth{Keys: []string{hookKey}}, Logger: quiet}
+	rc := &saleshooks.Receiver{Temporal: sig, Events: openEvents(t), Auth: saleshooks.Auth{Keys: []string{hookKey}}, Logger: quiet}
 	hooks := httptest.NewServer(rc)
 	defer hooks.Close()
 	srv, _, c := standin(t, hooks.URL+"/v1/hooks/dataverse", hookKey)
@@ -354,4 +410,34 @@ func TestStandinWebhooksReachWorkflows(t *testing.T) {
 	if n := len(srv.Deliveries()); n != 2 {
 		t.Errorf("deliveries = %d; want 2", n)
 	}
+}
+
+// openEvents is the event record on a real Commerce store.
+func openEvents(t *testing.T) *commerce.Store {
+	t.Helper()
+	store, err := commerce.Open(context.Background(), t.TempDir()+"/commerce.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	return store
+}
+
+// redelivered gives the n-th copy of a body its own Dataverse RequestId, as a
+// new operation has; the first copy keeps the file's.
+func redelivered(t *testing.T, body []byte, n int) []byte {
+	t.Helper()
+	var c map[string]any
+	if err := json.Unmarshal(body, &c); err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 {
+		return body
+	}
+	c["RequestId"] = fmt.Sprintf("10000000-0000-4000-8000-%012d", n*100+3)
+	out, err := json.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

@@ -110,7 +110,7 @@ func serve(ctx context.Context) error {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
 	(&intake.Service{Temporal: c, Register: store, SalesCheckInterval: checkEvery, Logger: slog.Default()}).Routes(mux)
-	(&saleshooks.Receiver{Temporal: c, Sales: salesClient, Auth: auth, ProspectIDColumn: salesCfg.ProspectIDColumn,
+	(&saleshooks.Receiver{Temporal: c, Sales: salesClient, Events: store, Auth: auth, ProspectIDColumn: salesCfg.ProspectIDColumn,
 		Logger: slog.Default()}).Routes(mux)
 
 	srv := &http.Server{
