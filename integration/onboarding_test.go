@@ -79,7 +79,9 @@ func (l *lazyProduct) stop(failed bool) {
 func TestMain(m *testing.M) {
 	flag.Parse()
 	code := m.Run()
-	webhookProduct.stop(code != 0)
+	for _, l := range []*lazyProduct{&webhookProduct, &checkingProduct} {
+		l.stop(code != 0)
+	}
 	os.Exit(code)
 }
 
