@@ -93,7 +93,8 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	log := rc.Logger.With("message", c.MessageName, "entity", c.PrimaryEntityName,
 		"entityId", c.PrimaryEntityId, "dataverseRequestId", c.RequestId,
-		"correlationId", r.Header.Get(webhook.HeaderCorrelationID))
+		"correlationId", r.Header.Get(webhook.HeaderCorrelationID),
+		"trimmed", r.Header.Get(webhook.HeaderMsgSizeExceeded) != "")
 
 	d, ok := Interpret(c, rc.ProspectIDColumn)
 	if !ok {
