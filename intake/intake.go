@@ -16,10 +16,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 
 	"github.com/partner-onboarding/onboarding/activities"
 	"github.com/partner-onboarding/onboarding/commerce"
@@ -33,6 +31,7 @@ type Register interface {
 	ReserveRequest(ctx context.Context, p commerce.Prospect) (requestID string, created bool, err error)
 	GetProspect(ctx context.Context, requestID string) (commerce.Prospect, error)
 	ListSalesEvents(ctx context.Context, requestID string) ([]commerce.SalesEvent, error)
+	ProspectsInStatus(ctx context.Context, status string, before time.Time, limit int) ([]string, error)
 }
 
 // Service answers the intake endpoints.
@@ -119,28 +118,12 @@ func (s *Service) submit(w http.ResponseWriter, r *http.Request) {
 
 // start starts the request's workflow unless it runs or ran already.
 func (s *Service) start(ctx context.Context, req workflows.Request) error {
-	_, err := s.Temporal.ExecuteWorkflow(ctx, StartOptions(req.RequestID), workflows.WorkflowName, req)
+	_, err := s.Temporal.ExecuteWorkflow(ctx, workflows.StartOptions(req.RequestID), workflows.WorkflowName, req)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &started) {
 		return nil
 	}
 	return err
-}
-
-// StartOptions are the start options of a request's workflow. A second start
-// with the same request ID joins the running workflow and never starts a
-// second one; a closed one is not started again.
-func StartOptions(requestID string) client.StartWorkflowOptions {
-	return client.StartWorkflowOptions{
-		ID:                       workflows.WorkflowID(requestID),
-		TaskQueue:                workflows.TaskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.OnboardingStatus.ValueSet(string(workflows.StatusReceived)),
-		),
-		StaticSummary: "B2B partner onboarding",
-	}
 }
 
 func (s *Service) show(w http.ResponseWriter, r *http.Request) {
@@ -184,6 +167,46 @@ func (s *Service) show(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, workflows.State{RequestID: p.RequestID, Status: workflows.Status(p.Status), LeadID: p.LeadID})
+}
+
+// ResumeUnstarted starts the workflows of requests registered at least
+// olderThan ago whose start failed and was not sent again: a failed start
+// never loses a request. A request whose workflow runs or ran is left alone.
+func (s *Service) ResumeUnstarted(ctx context.Context, olderThan time.Duration) (int, error) {
+	ids, err := s.Register.ProspectsInStatus(ctx, commerce.StatusReceived, time.Now().Add(-olderThan), 100)
+	if err != nil {
+		return 0, err
+	}
+	started := 0
+	for _, id := range ids {
+		p, err := s.Register.GetProspect(ctx, id)
+		if err != nil {
+			return started, err
+		}
+		req := RequestOf(p)
+		req.SalesCheckInterval = s.SalesCheckInterval
+		if err := s.start(ctx, req); err != nil {
+			return started, fmt.Errorf("start request %s: %w", id, err)
+		}
+		started++
+	}
+	return started, nil
+}
+
+// KeepResuming runs ResumeUnstarted every interval until ctx ends.
+func (s *Service) KeepResuming(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if n, err := s.ResumeUnstarted(ctx, every); err != nil {
+			s.Logger.Warn("Could not resume registered requests", "resumed", n, "error", err)
+		}
+	}
 }
 
 // addLateDecisions shows the Sales decisions that arrived after the request

@@ -357,6 +357,38 @@ func TestSubmitWhileTemporalIsDown(t *testing.T) {
 	}
 }
 
+func TestResumeUnstartedStartsRequestsWhoseStartFailed(t *testing.T) {
+	f := newFixture(t)
+	f.temporal.startErr = serviceerror.NewUnavailable("connection refused")
+	if code, _ := f.submit(t, requestJSON("mia.jansen@contoso.example")); code != http.StatusServiceUnavailable {
+		t.Fatalf("submit = %d; want 503", code)
+	}
+	id := f.temporal.recorded()[0].Args[0].(workflows.Request).RequestID
+	// A request that moved on is not started again.
+	f.temporal.startErr = nil
+	if code, _ := f.submit(t, requestJSON("other@contoso.example")); code != http.StatusAccepted {
+		t.Fatalf("second submit = %d", code)
+	}
+	other := f.temporal.recorded()[1].Args[0].(workflows.Request).RequestID
+	if err := f.store.SetProspectStatus(context.Background(), other, commerce.StatusAwaitingQualification); err != nil {
+		t.Fatal(err)
+	}
+
+	service := &intake.Service{Temporal: f.temporal, Register: f.store, SalesCheckInterval: checkEvery, Logger: slog.New(slog.DiscardHandler)}
+	n, err := service.ResumeUnstarted(context.Background(), -time.Minute)
+	if err != nil || n != 1 {
+		t.Fatalf("resumed %d, %v; want 1", n, err)
+	}
+	starts := f.temporal.recorded()
+	last := starts[len(starts)-1]
+	if len(starts) != 3 || last.Options.ID != workflows.WorkflowID(id) || last.Args[0].(workflows.Request).RequestID != id {
+		t.Errorf("starts = %+v; want the failed request started again", starts)
+	}
+	if n, _ := service.ResumeUnstarted(context.Background(), time.Hour); n != 0 {
+		t.Errorf("resumed %d requests registered less than an hour ago; want none", n)
+	}
+}
+
 func TestSubmitRegisterFailure(t *testing.T) {
 	f := newFixture(t)
 	// A register that cannot write: the request must not be started unregistered.

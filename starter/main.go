@@ -109,7 +109,9 @@ func serve(ctx context.Context) error {
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
-	(&intake.Service{Temporal: c, Register: store, SalesCheckInterval: checkEvery, Logger: slog.Default()}).Routes(mux)
+	front := &intake.Service{Temporal: c, Register: store, SalesCheckInterval: checkEvery, Logger: slog.Default()}
+	front.Routes(mux)
+	go front.KeepResuming(ctx, time.Minute)
 	(&saleshooks.Receiver{Temporal: c, Sales: salesClient, Events: store, Auth: auth, ProspectIDColumn: salesCfg.ProspectIDColumn,
 		Logger: slog.Default()}).Routes(mux)
 

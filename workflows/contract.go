@@ -3,6 +3,8 @@ package workflows
 import (
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 )
 
@@ -37,6 +39,20 @@ var (
 // --search-attribute Name=Type values.
 func SearchAttributeFlags() []string {
 	return []string{"OnboardingStatus=Keyword", "OnboardingStatusChangedAt=Datetime"}
+}
+
+// StartOptions are the start options of a request's workflow. A second start
+// with the same request ID joins the running workflow and never starts a
+// second one; a closed one is not started again.
+func StartOptions(requestID string) client.StartWorkflowOptions {
+	return client.StartWorkflowOptions{
+		ID:                       WorkflowID(requestID),
+		TaskQueue:                TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		TypedSearchAttributes:    temporal.NewSearchAttributes(OnboardingStatus.ValueSet(string(StatusReceived))),
+		StaticSummary:            "B2B partner onboarding",
+	}
 }
 
 // WorkflowID is the workflow ID of one onboarding request. It is built from
