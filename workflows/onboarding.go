@@ -209,6 +209,7 @@ func (o *onboarding) awaitOperator(ctx workflow.Context, step string, cause *tem
 	previous := o.state.Status
 	o.state.Attention = &Attention{Step: step, Error: cause.Error(), Since: workflow.Now(ctx)}
 	o.markStatus(ctx, StatusNeedsAttention)
+	o.tryProspectStatus(ctx, StatusNeedsAttention)
 	workflow.SetCurrentDetails(ctx, fmt.Sprintf(
 		"**Needs attention**: %s failed: %s\n\nFix the cause, then send the `%s` signal.", step, cause.Error(), SignalRetry))
 
@@ -219,7 +220,23 @@ func (o *onboarding) awaitOperator(ctx workflow.Context, step string, cause *tem
 	o.logger.Info("Operator retries step", "step", step)
 	o.state.Attention = nil
 	o.markStatus(ctx, previous)
+	o.tryProspectStatus(ctx, previous)
 	return nil
+}
+
+// tryProspectStatus shows NeedsAttention, and its end, in the prospect
+// register too. It tries a few times only: the failing step may be the
+// register itself, and the operator's retry must not wait on it.
+func (o *onboarding) tryProspectStatus(ctx workflow.Context, status Status) {
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: time.Minute,
+		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 3},
+		Summary:             "Set prospect status to " + string(status),
+	})
+	in := ProspectStatus{RequestID: o.state.RequestID, Status: status}
+	if err := workflow.ExecuteActivity(actx, ActivitySetProspectStatus, in).Get(actx, nil); err != nil {
+		o.logger.Warn("Prospect register does not show the status", "status", status, "error", err)
+	}
 }
 
 // setStatus moves the prospect register first, so that whoever sees a status

@@ -387,6 +387,8 @@ func TestPermanentFailureWaitsForOperator(t *testing.T) {
 	assertEqual(t, "lead attempts", r.fake.count(ActivityCreateLead), 2)
 	assertSlice(t, "status history", statuses(st), []Status{
 		StatusReceived, StatusNeedsAttention, StatusReceived, StatusAwaitingQualification, StatusRejected})
+	assertSlice(t, "prospect statuses", r.fake.statuses, []Status{
+		StatusNeedsAttention, StatusReceived, StatusAwaitingQualification, StatusRejected})
 }
 
 func TestTransientFailuresRetryWithoutOperator(t *testing.T) {
