@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 	"text/tabwriter"
 
@@ -29,7 +28,7 @@ func main() {
 }
 
 func run(dataDir string, headless, toolsOnly bool) error {
-	root, err := repoRoot()
+	root, err := stack.FindRepoRoot()
 	if err != nil {
 		return err
 	}
@@ -83,23 +82,4 @@ func printURLs(s *stack.Stack) {
 	fmt.Fprintf(w, "  Data and logs\t%s\n", s.DataDir)
 	fmt.Fprintln(w, "Ctrl-C stops everything; the data stays.")
 	w.Flush()
-}
-
-// repoRoot is the nearest directory upward from the working directory
-// that holds go.mod.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod found upward from the working directory")
-		}
-		dir = parent
-	}
 }

@@ -86,7 +86,7 @@ func TestMain(m *testing.M) {
 }
 
 func startProduct(env map[string]string) (*product, error) {
-	root, err := repoRoot()
+	root, err := stack.FindRepoRoot()
 	if err != nil {
 		return nil, err
 	}
@@ -452,7 +452,7 @@ func (p *product) recordHistory(t *testing.T, r submitted, name string) {
 	if !*updateHistories {
 		return
 	}
-	root, err := repoRoot()
+	root, err := stack.FindRepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -491,22 +491,5 @@ func assertEqual[T comparable](t *testing.T, what string, got, want T) {
 	t.Helper()
 	if got != want {
 		t.Errorf("%s = %v, want %v", what, got, want)
-	}
-}
-
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("no go.mod above the working directory")
-		}
-		dir = parent
 	}
 }

@@ -542,3 +542,22 @@ func httpOK(ctx context.Context, url string) error {
 	}
 	return nil
 }
+
+// FindRepoRoot is the nearest directory upward from the working directory
+// that holds go.mod.
+func FindRepoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no go.mod found upward from the working directory")
+		}
+		dir = parent
+	}
+}
