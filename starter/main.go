@@ -8,7 +8,8 @@
 // (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, ...), listens on STARTER_ADDR
 // (default 127.0.0.1:8080) and accepts webhooks carrying one of WEBHOOK_KEYS
 // (comma-separated) as the code query parameter, or the header
-// WEBHOOK_HEADER_NAME with one of WEBHOOK_HEADER_VALUES. submit and show talk
+// WEBHOOK_HEADER_NAME with one of WEBHOOK_HEADER_VALUES, and bodies of up to
+// WEBHOOK_MAX_BODY bytes (default 1 MiB). submit and show talk
 // to STARTER_URL (default http://127.0.0.1:8080).
 package main
 
@@ -23,6 +24,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -98,6 +100,10 @@ func serve(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	maxBody, err := sizeEnv("WEBHOOK_MAX_BODY", saleshooks.DefaultMaxBody)
+	if err != nil {
+		return err
+	}
 	auth := saleshooks.Auth{
 		Keys:         list(os.Getenv("WEBHOOK_KEYS")),
 		HeaderName:   os.Getenv("WEBHOOK_HEADER_NAME"),
@@ -112,7 +118,7 @@ func serve(ctx context.Context) error {
 	front := &intake.Service{Temporal: c, Register: store, SalesCheckInterval: checkEvery, Logger: slog.Default()}
 	front.Routes(mux)
 	go front.KeepResuming(ctx, time.Minute)
-	(&saleshooks.Receiver{Temporal: c, Sales: salesClient, Events: store, Auth: auth, ProspectIDColumn: salesCfg.ProspectIDColumn,
+	(&saleshooks.Receiver{Temporal: c, Sales: salesClient, Events: store, Auth: auth, MaxBody: maxBody, ProspectIDColumn: salesCfg.ProspectIDColumn,
 		Logger: slog.Default()}).Routes(mux)
 
 	srv := &http.Server{
@@ -182,6 +188,19 @@ func durationEnv(name string) (time.Duration, error) {
 		return 0, fmt.Errorf("%s %q is not a positive duration such as 1h or 30s", name, v)
 	}
 	return d, nil
+}
+
+// sizeEnv reads a size in bytes, such as 1048576.
+func sizeEnv(name string, fallback int64) (int64, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return fallback, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%s %q is not a positive number of bytes such as 1048576", name, v)
+	}
+	return n, nil
 }
 
 func list(s string) []string {
