@@ -403,10 +403,26 @@ func (s *Stack) productEnv() []string {
 
 // withOptsEnv appends Options.Env, whose entries win over env's.
 func (s *Stack) withOptsEnv(env []string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	for _, k := range slices.Sorted(maps.Keys(s.opts.Env)) {
 		env = append(env, k+"="+s.opts.Env[k])
 	}
 	return env
+}
+
+// SetEnv changes Options.Env for the processes started from now on, so that
+// a test can restart one part with another setting (StopProcess, then
+// StartWorker, ...).
+func (s *Stack) SetEnv(key, value string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	env := maps.Clone(s.opts.Env)
+	if env == nil {
+		env = map[string]string{}
+	}
+	env[key] = value
+	s.opts.Env = env
 }
 
 // StartProcess starts one process as part of the stack, waits until it is
