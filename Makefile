@@ -31,3 +31,15 @@ test: lint
 
 clean-data:
 	rm -rf data
+
+# load is also a directory: without .PHONY make would call it up to date.
+.PHONY: bench load
+
+# Benchmarks of the hot code paths; figures only, nothing fails on a time.
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Load test: starts its own stack on free ports, sends 200 requests 16 at a
+# time and checks every one ended right (go run ./load -h for the options).
+load:
+	$(GO) run ./load -start
