@@ -5,10 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/testsuite"
-	"go.temporal.io/sdk/workflow"
 )
 
 // BenchmarkWorkflowApproved runs the whole approved path (prospect, lead,
@@ -39,19 +37,6 @@ func BenchmarkWorkflowApproved(b *testing.B) {
 func quietTestEnvironment() *testsuite.TestWorkflowEnvironment {
 	var suite testsuite.WorkflowTestSuite
 	suite.SetLogger(log.NewStructuredLogger(slog.New(slog.DiscardHandler)))
-	env := suite.NewTestWorkflowEnvironment()
-	env.RegisterWorkflowWithOptions(PartnerOnboarding, workflow.RegisterOptions{Name: WorkflowName})
-	f := &salesFake{fail: map[string][]error{}}
-	for name, fn := range map[string]any{
-		ActivityRegisterProspect:        f.RegisterProspect,
-		ActivityCreateLead:              f.CreateLead,
-		ActivitySetProspectStatus:       f.SetProspectStatus,
-		ActivityImportCustomers:         f.ImportCustomers,
-		ActivityCreateCustomerHierarchy: f.CreateCustomerHierarchy,
-		ActivitySendEmail:               f.SendEmail,
-		ActivityCheckSales:              f.CheckSales,
-	} {
-		env.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
-	}
+	env, _ := newEnvironment(&suite)
 	return env
 }

@@ -113,6 +113,13 @@ type testRun struct {
 
 func newTestRun(t *testing.T) *testRun {
 	var suite testsuite.WorkflowTestSuite
+	env, f := newEnvironment(&suite)
+	return &testRun{t: t, env: env, fake: f}
+}
+
+// newEnvironment is a test environment with the workflow and the fake
+// activities registered under their names.
+func newEnvironment(suite *testsuite.WorkflowTestSuite) (*testsuite.TestWorkflowEnvironment, *salesFake) {
 	env := suite.NewTestWorkflowEnvironment()
 	env.RegisterWorkflowWithOptions(PartnerOnboarding, workflow.RegisterOptions{Name: WorkflowName})
 	f := &salesFake{fail: map[string][]error{}}
@@ -127,7 +134,7 @@ func newTestRun(t *testing.T) *testRun {
 	} {
 		env.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
 	}
-	return &testRun{t: t, env: env, fake: f}
+	return env, f
 }
 
 func testRequest() Request {
