@@ -135,7 +135,11 @@ func (s *Service) show(w http.ResponseWriter, r *http.Request) {
 	// IDs are stored in canonical form; uuid.Parse also takes upper case,
 	// braces and the urn: prefix.
 	id := parsed.String()
-	resp, err := s.Temporal.QueryWorkflow(r.Context(), workflows.WorkflowID(id), "", workflows.QueryState)
+	// A query needs a worker; without one it would wait, so it is bounded
+	// and the prospect register answers instead.
+	qctx, cancel := context.WithTimeout(r.Context(), queryTimeout)
+	defer cancel()
+	resp, err := s.Temporal.QueryWorkflow(qctx, workflows.WorkflowID(id), "", workflows.QueryState)
 	if err == nil {
 		var st workflows.State
 		if err := resp.Get(&st); err != nil {
@@ -152,11 +156,9 @@ func (s *Service) show(w http.ResponseWriter, r *http.Request) {
 	}
 	var notFound *serviceerror.NotFound
 	if !errors.As(err, &notFound) {
-		s.Logger.Error("Could not query request", "requestId", id, "error", err)
-		writeError(w, http.StatusServiceUnavailable, "the request's state could not be read; try again")
-		return
+		s.Logger.Warn("Could not query request; answering from the prospect register", "requestId", id, "error", err)
 	}
-	// Registered, but its workflow has not started (yet).
+	// Registered, but its workflow has not started (yet), or cannot be asked.
 	p, err := s.Register.GetProspect(r.Context(), id)
 	if errors.Is(err, commerce.ErrNotFound) {
 		writeError(w, http.StatusNotFound, "no onboarding request with this id")
@@ -168,6 +170,9 @@ func (s *Service) show(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, workflows.State{RequestID: p.RequestID, Status: workflows.Status(p.Status), LeadID: p.LeadID})
 }
+
+// queryTimeout bounds the state query of one GET.
+const queryTimeout = 5 * time.Second
 
 // ResumeUnstarted starts the workflows of requests registered at least
 // olderThan ago whose start failed and was not sent again: a failed start

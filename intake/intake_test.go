@@ -466,8 +466,13 @@ func TestShow(t *testing.T) {
 	}
 	f.temporal.queryErr = serviceerror.NewUnavailable("connection refused")
 	f.temporal.mu.Unlock()
-	if code, _ := get(id); code != http.StatusServiceUnavailable {
-		t.Errorf("Temporal down = %d; want 503", code)
+	// Temporal or the worker cannot answer: the register does.
+	code, raw = get(id)
+	if m := state(raw); code != http.StatusOK || m["status"] != "AwaitingQualification" || m["leadId"] != "3f2c6a1e-8b7d-4c59-a0e4-1b2c3d4e5f60" {
+		t.Errorf("Temporal down = %d %s; want the register's status", code, raw)
+	}
+	if code, _ := get(uuid.NewString()); code != http.StatusNotFound {
+		t.Errorf("Temporal down, unknown request = %d; want 404", code)
 	}
 }
 
