@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/contrib/envconfig"
@@ -78,7 +79,9 @@ func run(ctx context.Context) error {
 		return err
 	}
 
-	w := worker.New(c, workflows.TaskQueue, worker.Options{})
+	// On SIGTERM, running activities get a moment to finish; what does not
+	// finish is retried by the next worker.
+	w := worker.New(c, workflows.TaskQueue, worker.Options{WorkerStopTimeout: 10 * time.Second})
 	w.RegisterWorkflowWithOptions(workflows.PartnerOnboarding, workflow.RegisterOptions{Name: workflows.WorkflowName})
 	acts.Register(w)
 	slog.Info("Worker polling", "taskQueue", workflows.TaskQueue, "namespace", opts.Namespace)
