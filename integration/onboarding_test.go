@@ -90,10 +90,6 @@ func startProduct(env map[string]string) (*product, error) {
 	if err != nil {
 		return nil, err
 	}
-	ports, err := stack.FreePorts()
-	if err != nil {
-		return nil, err
-	}
 	dataDir, err := os.MkdirTemp("", "onboarding-integration-")
 	if err != nil {
 		return nil, err
@@ -101,10 +97,9 @@ func startProduct(env map[string]string) (*product, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	logs := &syncBuffer{buf: &bytes.Buffer{}}
-	s, err := stack.Start(ctx, stack.Options{
+	s, err := stack.StartOnFreePorts(ctx, stack.Options{
 		RepoRoot: root,
 		DataDir:  dataDir,
-		Ports:    ports,
 		Headless: true,
 		Log:      logs,
 		Env:      env,
@@ -119,8 +114,8 @@ func startProduct(env map[string]string) (*product, error) {
 		return nil, err
 	}
 	salesClient, err := sales.New(sales.Config{
-		EnvironmentURL: fmt.Sprintf("http://127.0.0.1:%d", ports.Standin),
-		TokenURL:       fmt.Sprintf("http://127.0.0.1:%d/local/oauth2/v2.0/token", ports.Standin),
+		EnvironmentURL: fmt.Sprintf("http://127.0.0.1:%d", s.Ports.Standin),
+		TokenURL:       fmt.Sprintf("http://127.0.0.1:%d/local/oauth2/v2.0/token", s.Ports.Standin),
 		ClientID:       "onboarding-worker",
 		ClientSecret:   "local-secret",
 	})
@@ -132,7 +127,7 @@ func startProduct(env map[string]string) (*product, error) {
 		stack:    s,
 		temporal: c,
 		sales:    salesClient,
-		mailpit:  mailpittest.Connect(fmt.Sprintf("http://127.0.0.1:%d", ports.MailpitHTTP)),
+		mailpit:  mailpittest.Connect(fmt.Sprintf("http://127.0.0.1:%d", s.Ports.MailpitHTTP)),
 		intake:   s.URLs().Intake,
 		logs:     logs,
 	}, nil

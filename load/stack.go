@@ -26,10 +26,6 @@ func startStack(ctx context.Context, cfg *config) (*localStack, error) {
 	if err != nil {
 		return nil, err
 	}
-	ports, err := stack.FreePorts()
-	if err != nil {
-		return nil, err
-	}
 	dir, err := os.MkdirTemp("", "onboarding-load-")
 	if err != nil {
 		return nil, err
@@ -42,10 +38,9 @@ func startStack(ctx context.Context, cfg *config) (*localStack, error) {
 	}
 	fmt.Printf("starting the stack in %s ...\n", dir)
 	began := time.Now()
-	s, err := stack.Start(ctx, stack.Options{
+	s, err := stack.StartOnFreePorts(ctx, stack.Options{
 		RepoRoot: root,
 		DataDir:  dir,
-		Ports:    ports,
 		Headless: true,
 		Env:      map[string]string{"SALES_CHECK_INTERVAL": "1h"},
 	})
@@ -54,9 +49,9 @@ func startStack(ctx context.Context, cfg *config) (*localStack, error) {
 		return nil, fmt.Errorf("start the stack: %w", err)
 	}
 	fmt.Printf("stack ready in %s\n", time.Since(began).Round(100*time.Millisecond))
-	cfg.intake = fmt.Sprintf("http://127.0.0.1:%d", ports.Starter)
-	cfg.standin = fmt.Sprintf("http://127.0.0.1:%d", ports.Standin)
-	cfg.mailpit = fmt.Sprintf("http://127.0.0.1:%d", ports.MailpitHTTP)
+	cfg.intake = fmt.Sprintf("http://127.0.0.1:%d", s.Ports.Starter)
+	cfg.standin = fmt.Sprintf("http://127.0.0.1:%d", s.Ports.Standin)
+	cfg.mailpit = fmt.Sprintf("http://127.0.0.1:%d", s.Ports.MailpitHTTP)
 	cfg.temporal = s.URLs().TemporalAddress
 	return &localStack{s: s}, nil
 }

@@ -116,6 +116,24 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	return s, nil
 }
 
+// StartOnFreePorts starts a stack like Start, on ports that FreePorts picks
+// (opts.Ports is ignored). Stacks of tests that run at the same time pick at
+// random from one range, so when another process took one of the ports
+// first, it picks again.
+func StartOnFreePorts(ctx context.Context, opts Options) (*Stack, error) {
+	var err error
+	for range 3 {
+		if opts.Ports, err = FreePorts(); err != nil {
+			return nil, err
+		}
+		var s *Stack
+		if s, err = Start(ctx, opts); !errors.Is(err, ErrPortInUse) {
+			return s, err
+		}
+	}
+	return nil, err
+}
+
 // New ensures the tools and the data directory and returns a stack with no
 // process running yet; its Start methods add the parts one by one.
 func New(ctx context.Context, opts Options) (*Stack, error) {

@@ -262,8 +262,22 @@ func TestPortInUseIsNamed(t *testing.T) {
 	ports.Temporal = l.Addr().(*net.TCPAddr).Port
 	s := newStack(t, t.TempDir(), ports)
 	err = s.StartTemporal(t.Context())
-	if err == nil || !strings.Contains(err.Error(), strconv.Itoa(ports.Temporal)) {
-		t.Fatalf("err = %v, want it to name port %d", err, ports.Temporal)
+	if err == nil || !strings.Contains(err.Error(), strconv.Itoa(ports.Temporal)) || !errors.Is(err, ErrPortInUse) {
+		t.Fatalf("err = %v, want ErrPortInUse naming port %d", err, ports.Temporal)
+	}
+}
+
+func TestFreePortsAreBelowTheEphemeralRange(t *testing.T) {
+	ports, err := freePorts(50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[int]bool{}
+	for _, p := range ports {
+		if p >= ephemeralLow() || p < 1024 || seen[p] {
+			t.Errorf("port %d: want distinct ports below %d, where listeners on port 0 never land", p, ephemeralLow())
+		}
+		seen[p] = true
 	}
 }
 
