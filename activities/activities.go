@@ -95,7 +95,7 @@ func (a *Activities) Register(w worker.ActivityRegistry) {
 // RegisterProspect saves the request in the Commerce prospect register. The
 // front door usually registered it already; then nothing changes.
 func (a *Activities) RegisterProspect(ctx context.Context, req workflows.Request) error {
-	if err := a.commerce.RegisterProspect(ctx, prospectOf(req)); err != nil {
+	if err := a.commerce.RegisterProspect(ctx, ProspectOf(req)); err != nil {
 		return commerceError("register prospect", err)
 	}
 	return nil
@@ -308,7 +308,8 @@ func (a *Activities) logger(ctx context.Context) *slog.Logger {
 	return slog.Default().With("workflowId", info.WorkflowExecution.ID, "activity", info.ActivityType.Name)
 }
 
-func prospectOf(req workflows.Request) commerce.Prospect {
+// ProspectOf is the prospect register's row for a request.
+func ProspectOf(req workflows.Request) commerce.Prospect {
 	return commerce.Prospect{
 		RequestID:   req.RequestID,
 		Status:      string(workflows.StatusReceived),
@@ -327,9 +328,6 @@ func prospectOf(req workflows.Request) commerce.Prospect {
 		Comments:    req.Comments,
 	}
 }
-
-// ProspectOf is the prospect register's row for a request.
-func ProspectOf(req workflows.Request) commerce.Prospect { return prospectOf(req) }
 
 func salesError(op string, err error) error {
 	if sales.IsPermanent(err) {

@@ -37,6 +37,18 @@ type Store struct {
 	db *sql.DB
 }
 
+// DefaultPath is the database file when COMMERCE_DB names none.
+const DefaultPath = "data/commerce.db"
+
+// PathFromEnv is the database file the worker and the starter share:
+// COMMERCE_DB, else DefaultPath.
+func PathFromEnv() string {
+	if p := os.Getenv("COMMERCE_DB"); p != "" {
+		return p
+	}
+	return DefaultPath
+}
+
 // Open opens (creating if needed) the SQLite database at path and brings its
 // schema up to date.
 func Open(ctx context.Context, path string) (*Store, error) {

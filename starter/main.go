@@ -83,7 +83,7 @@ func serve(ctx context.Context) error {
 		return fmt.Errorf("temporal client: %w", err)
 	}
 	defer c.Close()
-	store, err := commerce.Open(ctx, envOr("COMMERCE_DB", "data/commerce.db"))
+	store, err := commerce.Open(ctx, commerce.PathFromEnv())
 	if err != nil {
 		return err
 	}

@@ -49,7 +49,7 @@ func run(ctx context.Context) error {
 	}
 	defer c.Close()
 
-	store, err := commerce.Open(ctx, envOr("COMMERCE_DB", "data/commerce.db"))
+	store, err := commerce.Open(ctx, commerce.PathFromEnv())
 	if err != nil {
 		return err
 	}
@@ -96,11 +96,4 @@ func interruptFromContext(ctx context.Context) <-chan any {
 		ch <- struct{}{}
 	}()
 	return ch
-}
-
-func envOr(name, fallback string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return fallback
 }
