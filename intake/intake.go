@@ -26,6 +26,9 @@ import (
 
 const maxRequestBody = 64 << 10
 
+// FieldError names one invalid field of a request.
+type FieldError = workflows.FieldError
+
 // Register is the part of the Commerce prospect register the intake uses.
 type Register interface {
 	ReserveRequest(ctx context.Context, p commerce.Prospect) (requestID string, created bool, err error)
@@ -75,7 +78,7 @@ func (s *Service) submit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req := workflows.Request{Company: sub.Company, Requester: sub.Requester, Locale: sub.Locale, Comments: sub.Comments}
-	if errs := Validate(&req); len(errs) > 0 {
+	if errs := workflows.Validate(&req); len(errs) > 0 {
 		writeInvalid(w, errs)
 		return
 	}

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"strings"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -14,16 +15,36 @@ const TaskQueue = "partner-onboarding"
 // WorkflowName is the registered name of the onboarding workflow.
 const WorkflowName = "PartnerOnboarding"
 
-// Signal and query names. Sales hooks become the four Sales signals; operators send SignalRetry.
+// SalesEventWorkflowName is the registered name of the workflow that takes
+// over one Sales webhook and brings its decision to the request.
+const SalesEventWorkflowName = "SalesEvent"
+
+// Signal, query and update names. Sales hooks become the four Sales signals;
+// operators send SignalRetry and the two Updates.
 const (
-	SignalLeadQualified     = "lead-qualified"
-	SignalLeadDisqualified  = "lead-disqualified"
-	SignalOpportunityWon    = "opportunity-won"
-	SignalOpportunityLost   = "opportunity-lost"
-	SignalRetry             = "retry"
-	QueryState              = "state"
-	workflowIDPrefix        = "onboarding-"
-	defaultSalesCheckPeriod = time.Hour
+	SignalLeadQualified    = "lead-qualified"
+	SignalLeadDisqualified = "lead-disqualified"
+	SignalOpportunityWon   = "opportunity-won"
+	SignalOpportunityLost  = "opportunity-lost"
+	SignalRetry            = "retry"
+	QueryState             = "state"
+	// UpdateCorrectRequest fixes the requester's or the company's data of a
+	// request that has no decision yet; its payload is a Correction.
+	UpdateCorrectRequest = "correct-request"
+	// UpdateAbandon ends a request that has no decision yet as Rejected, with
+	// decision Abandoned; its payload is an Abandon.
+	UpdateAbandon = "abandon"
+
+	workflowIDPrefix   = "onboarding-"
+	salesEventIDPrefix = "sales-event-"
+)
+
+// Defaults of Timing.
+const (
+	DefaultSalesCheckInterval       = time.Hour
+	DefaultLeadReminderAfter        = 3 * 24 * time.Hour
+	DefaultOpportunityReminderAfter = 14 * 24 * time.Hour
+	DefaultGiveUpAfter              = 30 * 24 * time.Hour
 )
 
 // Search attributes. They carry statuses and times only, never personal data.
@@ -55,6 +76,23 @@ func StartOptions(requestID string) client.StartWorkflowOptions {
 	}
 }
 
+// SalesEventStartOptions are the start options of the workflow that takes
+// over one Sales webhook. Its ID is derived from the Dataverse event, so a
+// webhook delivered twice starts one workflow.
+func SalesEventStartOptions(ev SalesEvent) client.StartWorkflowOptions {
+	record := ev.LeadID
+	if ev.OpportunityID != "" && (ev.Signal == SignalOpportunityWon || ev.Signal == SignalOpportunityLost) {
+		record = ev.OpportunityID
+	}
+	return client.StartWorkflowOptions{
+		ID:                       salesEventIDPrefix + strings.ToLower(ev.Message) + "-" + record + "-" + ev.EventID,
+		TaskQueue:                TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		StaticSummary:            "Sales " + ev.Message + " webhook: " + ev.Signal,
+	}
+}
+
 // WorkflowID is the workflow ID of one onboarding request. It is built from
 // the request's random ID only, so it carries no personal data.
 func WorkflowID(requestID string) string { return workflowIDPrefix + requestID }
@@ -83,12 +121,43 @@ type Request struct {
 	Locale     string    `json:"locale,omitempty"`
 	Comments   string    `json:"comments,omitempty"`
 	ReceivedAt time.Time `json:"receivedAt"`
-	// SalesCheckInterval is how often the workflow asks Sales for a decision
-	// that no webhook brought; zero means an hour.
-	SalesCheckInterval time.Duration `json:"salesCheckInterval,omitempty"`
+	Timing
 	// Resume is set only when the workflow continues as new while it waits
 	// for Sales: it carries everything already done.
 	Resume *State `json:"resume,omitempty"`
+}
+
+// Timing says how long the request waits for Sales before it does
+// something about it. Zero values mean the defaults.
+type Timing struct {
+	// SalesCheckInterval is how often the workflow asks Sales for a decision
+	// that no webhook brought (default an hour).
+	SalesCheckInterval time.Duration `json:"salesCheckInterval,omitempty"`
+	// LeadReminderAfter is how long a lead may wait for qualification before
+	// the sales inbox is reminded of it (default 3 days).
+	LeadReminderAfter time.Duration `json:"leadReminderAfter,omitempty"`
+	// OpportunityReminderAfter is how long an opportunity may stay open
+	// before the sales inbox is reminded of it (default 14 days).
+	OpportunityReminderAfter time.Duration `json:"opportunityReminderAfter,omitempty"`
+	// GiveUpAfter is how long either wait may last before the request needs
+	// an operator's attention (default 30 days).
+	GiveUpAfter time.Duration `json:"giveUpAfter,omitempty"`
+}
+
+// withDefaults fills the zero values.
+func (t Timing) withDefaults() Timing {
+	or := func(d, def time.Duration) time.Duration {
+		if d <= 0 {
+			return def
+		}
+		return d
+	}
+	return Timing{
+		SalesCheckInterval:       or(t.SalesCheckInterval, DefaultSalesCheckInterval),
+		LeadReminderAfter:        or(t.LeadReminderAfter, DefaultLeadReminderAfter),
+		OpportunityReminderAfter: or(t.OpportunityReminderAfter, DefaultOpportunityReminderAfter),
+		GiveUpAfter:              or(t.GiveUpAfter, DefaultGiveUpAfter),
+	}
 }
 
 type Company struct {
@@ -140,6 +209,25 @@ type Retry struct {
 	Reason   string `json:"reason,omitempty"`
 }
 
+// Correction is the payload of UpdateCorrectRequest. Every field given
+// replaces the request's; fields left empty keep their value. The corrected
+// request is validated as the front door validates a new one.
+type Correction struct {
+	Company   Company   `json:"company"`
+	Requester Requester `json:"requester"`
+	Locale    string    `json:"locale,omitempty"`
+	Operator  string    `json:"operator,omitempty"`
+	Reason    string    `json:"reason,omitempty"`
+}
+
+// Abandon is the payload of UpdateAbandon.
+type Abandon struct {
+	Reason string `json:"reason"`
+	// SendDeclineEmail tells the requester with the decline email.
+	SendDeclineEmail bool   `json:"sendDeclineEmail,omitempty"`
+	Operator         string `json:"operator,omitempty"`
+}
+
 // Decision is how Sales decided the request.
 type Decision string
 
@@ -148,6 +236,8 @@ const (
 	DecisionDisqualified Decision = "LeadDisqualified"
 	DecisionWon          Decision = "OpportunityWon"
 	DecisionLost         Decision = "OpportunityLost"
+	// DecisionAbandoned: an operator ended the request, or cancelled its workflow.
+	DecisionAbandoned Decision = "Abandoned"
 )
 
 // State is the request's whole state, as QueryState answers it and the
@@ -167,7 +257,13 @@ type State struct {
 	Attention              *Attention      `json:"attention,omitempty"`
 	StatusHistory          []StatusChange  `json:"statusHistory"`
 	IgnoredSignals         []IgnoredSignal `json:"ignoredSignals,omitempty"`
-	DuplicateSignals       int             `json:"duplicateSignals,omitempty"`
+	// MoreIgnoredSignals counts ignored decisions beyond those listed, so
+	// that the state a long wait carries stays bounded.
+	MoreIgnoredSignals int            `json:"moreIgnoredSignals,omitempty"`
+	DuplicateSignals   int            `json:"duplicateSignals,omitempty"`
+	Corrections        []Corrected    `json:"corrections,omitempty"`
+	Reminders          []ReminderSent `json:"reminders,omitempty"`
+	Abandonment        *Abandonment   `json:"abandonment,omitempty"`
 	// Pending decisions that arrived before the step that needs them.
 	Qualification    *LeadQualified    `json:"qualification,omitempty"`
 	Disqualification *LeadDisqualified `json:"disqualification,omitempty"`
@@ -186,6 +282,29 @@ type StatusChange struct {
 	At     time.Time `json:"at"`
 }
 
+// Corrected records an operator's correction: which fields, by whom, why.
+// It names the fields only; their values are personal data.
+type Corrected struct {
+	Fields   []string  `json:"fields"`
+	Operator string    `json:"operator,omitempty"`
+	Reason   string    `json:"reason,omitempty"`
+	At       time.Time `json:"at"`
+}
+
+// ReminderSent records a reminder to the sales inbox.
+type ReminderSent struct {
+	Kind EmailKind `json:"kind"`
+	At   time.Time `json:"at"`
+}
+
+// Abandonment is why and by whom a request was ended without a Sales decision.
+type Abandonment struct {
+	Reason           string    `json:"reason"`
+	Operator         string    `json:"operator,omitempty"`
+	SendDeclineEmail bool      `json:"sendDeclineEmail,omitempty"`
+	At               time.Time `json:"at"`
+}
+
 // Attention tells an operator which step failed and why.
 type Attention struct {
 	Step  string    `json:"step"`
@@ -202,13 +321,17 @@ type IgnoredSignal struct {
 	At     time.Time `json:"at"`
 }
 
-// EmailKind names the emails a request can receive, each at most once.
+// EmailKind names the emails of a request. Each kind goes out once per
+// request, at least once: a resend after a crash carries the same Message-ID.
 type EmailKind string
 
 const (
 	EmailReceipt EmailKind = "receipt"
 	EmailWelcome EmailKind = "welcome"
 	EmailDecline EmailKind = "decline"
+	// Reminders go to the sales inbox, not to the requester.
+	EmailLeadReminder        EmailKind = "lead-reminder"
+	EmailOpportunityReminder EmailKind = "opportunity-reminder"
 )
 
 // Activity names and their inputs and outputs. The activities package
@@ -222,11 +345,24 @@ const (
 	ActivityCreateCustomerHierarchy = "CreateCustomerHierarchy"
 	ActivitySendEmail               = "SendEmail"
 	ActivityCheckSales              = "CheckSales"
+	ActivityCorrectRequest          = "CorrectRequest"
+	ActivityResolveSalesEvent       = "ResolveSalesEvent"
+	ActivityRecordSalesEvent        = "RecordSalesEvent"
 )
 
+// ProspectStatus sets the prospect register's status, and with a final
+// status the decision too.
 type ProspectStatus struct {
-	RequestID string `json:"requestId"`
-	Status    Status `json:"status"`
+	RequestID string   `json:"requestId"`
+	Status    Status   `json:"status"`
+	Decision  Decision `json:"decision,omitempty"`
+}
+
+// CorrectRequestInput carries a corrected request to the register and,
+// while the lead is open, to the lead in Sales.
+type CorrectRequestInput struct {
+	Request Request `json:"request"`
+	LeadID  string  `json:"leadId,omitempty"`
 }
 
 type ImportCustomersInput struct {
@@ -250,10 +386,15 @@ type HierarchyInput struct {
 }
 
 // Email asks for one email of a kind for a request. The activity reads the
-// recipient from the prospect register, so no address travels here twice.
+// recipient from the prospect register (or its configuration, for the sales
+// inbox), so no address travels here.
 type Email struct {
 	RequestID string    `json:"requestId"`
 	Kind      EmailKind `json:"kind"`
+	// For reminders: the record to look at, and since when it waits.
+	LeadID        string    `json:"leadId,omitempty"`
+	OpportunityID string    `json:"opportunityId,omitempty"`
+	WaitingSince  time.Time `json:"waitingSince,omitempty"`
 }
 
 type SalesCheckInput struct {
@@ -263,8 +404,58 @@ type SalesCheckInput struct {
 
 // SalesCheck is what Sales shows of the lead and its opportunity.
 type SalesCheck struct {
+	// LeadQualified names the opportunity the lead is qualified into now,
+	// which may be another than the request knows when the seller qualified
+	// the lead again.
 	LeadQualified    *LeadQualified `json:"leadQualified,omitempty"`
 	LeadDisqualified bool           `json:"leadDisqualified,omitempty"`
-	OpportunityWon   bool           `json:"opportunityWon,omitempty"`
-	OpportunityLost  bool           `json:"opportunityLost,omitempty"`
+	// OpportunityWon and OpportunityLost are about OpportunityID.
+	OpportunityID   string `json:"opportunityId,omitempty"`
+	OpportunityWon  bool   `json:"opportunityWon,omitempty"`
+	OpportunityLost bool   `json:"opportunityLost,omitempty"`
+	// Stuck says why the request cannot move on by itself (the opportunity
+	// deleted, the lead merged, ...); empty when it can.
+	Stuck string `json:"stuck,omitempty"`
+}
+
+// SalesEvent is one seller's decision that a Sales webhook brought, as the
+// receiver read it from the body. IDs the body lacked are found in Sales.
+type SalesEvent struct {
+	// EventID identifies the Dataverse operation, so that a repeated webhook
+	// is recognised: RequestId, else OperationId, else a digest of the body.
+	EventID string `json:"eventId"`
+	// Signal is the onboarding signal the decision becomes.
+	Signal        string `json:"signal"`
+	Message       string `json:"message,omitempty"`
+	LeadID        string `json:"leadId,omitempty"`
+	OpportunityID string `json:"opportunityId,omitempty"`
+	ContactID     string `json:"contactId,omitempty"`
+	AccountID     string `json:"accountId,omitempty"`
+	// ProspectID is the request's ID when the body carried it.
+	ProspectID string `json:"prospectId,omitempty"`
+}
+
+// ResolvedSalesEvent is a SalesEvent with the request it belongs to; an
+// empty RequestID means the record is not one of ours, or Sales has no such
+// record, as Reason says.
+type ResolvedSalesEvent struct {
+	SalesEvent
+	RequestID string `json:"requestId,omitempty"`
+	Reason    string `json:"reason,omitempty"`
+}
+
+// Outcomes of a SalesEvent, as RecordSalesEvent keeps them.
+const (
+	SalesEventDelivered     = "delivered"
+	SalesEventRequestClosed = "request-closed"
+	SalesEventNotOurs       = "not-ours"
+)
+
+// SalesEventRecord is what RecordSalesEvent keeps of a handled event.
+type SalesEventRecord struct {
+	EventID   string `json:"eventId"`
+	RequestID string `json:"requestId"`
+	Signal    string `json:"signal"`
+	RecordID  string `json:"recordId,omitempty"`
+	Outcome   string `json:"outcome"`
 }

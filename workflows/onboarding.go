@@ -19,7 +19,18 @@ func PartnerOnboarding(ctx workflow.Context, req Request) (State, error) {
 	if err != nil {
 		return State{}, err
 	}
-	return o.run(ctx)
+	st, err := o.run(ctx)
+	switch {
+	case errors.Is(err, errAbandoned):
+		st, err = o.reject(ctx, DecisionAbandoned)
+	case err != nil && temporal.IsCanceledError(err):
+		return o.cancelled(ctx)
+	}
+	if err == nil {
+		// An Update still running answers before the workflow ends.
+		err = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+	}
+	return st, err
 }
 
 // run is the business process. A run that continued as new skips what its
@@ -57,13 +68,13 @@ func (o *onboarding) run(ctx workflow.Context) (State, error) {
 // openLead registers the prospect, confirms receipt to the requester and puts
 // a lead in front of Sales.
 func (o *onboarding) openLead(ctx workflow.Context) error {
-	if err := o.step(ctx, "Register prospect", ActivityRegisterProspect, o.request, nil); err != nil {
+	if err := o.step(ctx, ownDatabase, "Register prospect", ActivityRegisterProspect, o.requestInput, nil); err != nil {
 		return err
 	}
 	if err := o.sendEmail(ctx, EmailReceipt); err != nil {
 		return err
 	}
-	if err := o.step(ctx, "Create lead in Sales", ActivityCreateLead, o.request, &o.state.LeadID); err != nil {
+	if err := o.step(ctx, salesCall, "Create lead in Sales", ActivityCreateLead, o.requestInput, &o.state.LeadID); err != nil {
 		return err
 	}
 	return o.setStatus(ctx, StatusAwaitingQualification)
@@ -72,7 +83,7 @@ func (o *onboarding) openLead(ctx workflow.Context) error {
 // awaitLeadDecision waits until a seller qualifies or disqualifies the lead.
 func (o *onboarding) awaitLeadDecision(ctx workflow.Context) (qualified bool, err error) {
 	workflow.SetCurrentDetails(ctx, "Waiting for a seller to qualify or disqualify the lead in Sales.")
-	err = o.awaitSales(ctx, func() bool {
+	err = o.awaitSales(ctx, leadWait, func() bool {
 		return o.state.Qualification != nil || o.state.Disqualification != nil
 	})
 	return o.state.Qualification != nil, err
@@ -81,20 +92,25 @@ func (o *onboarding) awaitLeadDecision(ctx workflow.Context) (qualified bool, er
 // importCustomers writes the qualified contact and account to Commerce as
 // customers of type Person and Organization.
 func (o *onboarding) importCustomers(ctx workflow.Context) error {
-	q := o.state.Qualification
-	in := ImportCustomersInput{
-		RequestID:     o.state.RequestID,
-		OpportunityID: q.OpportunityID,
-		ContactID:     q.ContactID,
-		AccountID:     q.AccountID,
+	input := func() any {
+		q := o.state.Qualification
+		return ImportCustomersInput{
+			RequestID:     o.state.RequestID,
+			OpportunityID: q.OpportunityID,
+			ContactID:     q.ContactID,
+			AccountID:     q.AccountID,
+		}
 	}
 	var customers Customers
-	if err := o.step(ctx, "Import contact and account as customers", ActivityImportCustomers, in, &customers); err != nil {
+	if err := o.step(ctx, salesCall, "Import contact and account as customers", ActivityImportCustomers, input, &customers); err != nil {
 		return err
 	}
 	o.state.ContactID, o.state.AccountID = customers.ContactID, customers.AccountID
 	o.state.PersonCustomerID = customers.PersonCustomerID
 	o.state.OrganizationCustomerID = customers.OrganizationCustomerID
+	if o.state.Status == StatusQualified {
+		return nil // imported again for a new qualification
+	}
 	return o.setStatus(ctx, StatusQualified)
 }
 
@@ -102,19 +118,28 @@ func (o *onboarding) importCustomers(ctx workflow.Context) error {
 // "won" or "lost" that arrived before the qualification is already here.
 func (o *onboarding) awaitOpportunityDecision(ctx workflow.Context) (won bool, err error) {
 	workflow.SetCurrentDetails(ctx, "Waiting for the seller to close the opportunity as won or lost in Sales.")
-	err = o.awaitSales(ctx, func() bool { return o.state.Closing != nil })
+	err = o.awaitSales(ctx, opportunityWait, func() bool { return o.state.Closing != nil })
 	return err == nil && o.state.Closing.Won, err
 }
 
 // approve makes the prospect a business partner: the customer hierarchy with
 // the requester as Admin, the approved status and the welcome email.
 func (o *onboarding) approve(ctx workflow.Context) (State, error) {
-	in := HierarchyInput{
-		RequestID:              o.state.RequestID,
-		OrganizationCustomerID: o.state.OrganizationCustomerID,
-		PersonCustomerID:       o.state.PersonCustomerID,
+	o.closing = true
+	if o.state.OrganizationCustomerID == "" {
+		// The lead was qualified again into another account or contact.
+		if err := o.importCustomers(ctx); err != nil {
+			return o.state, err
+		}
 	}
-	if err := o.step(ctx, "Create customer hierarchy", ActivityCreateCustomerHierarchy, in, &o.state.HierarchyID); err != nil {
+	in := func() any {
+		return HierarchyInput{
+			RequestID:              o.state.RequestID,
+			OrganizationCustomerID: o.state.OrganizationCustomerID,
+			PersonCustomerID:       o.state.PersonCustomerID,
+		}
+	}
+	if err := o.step(ctx, ownDatabase, "Create customer hierarchy", ActivityCreateCustomerHierarchy, in, &o.state.HierarchyID); err != nil {
 		return o.state, err
 	}
 	o.state.Decision = DecisionWon
@@ -128,42 +153,68 @@ func (o *onboarding) approve(ctx workflow.Context) (State, error) {
 	return o.state, nil
 }
 
-// reject marks the prospect rejected and tells the requester.
+// reject marks the prospect rejected and tells the requester, unless an
+// operator abandoned the request without the decline email.
 func (o *onboarding) reject(ctx workflow.Context, decision Decision) (State, error) {
+	o.closing = true
 	o.state.Decision = decision
 	if err := o.setStatus(ctx, StatusRejected); err != nil {
 		return o.state, err
 	}
+	details := "Rejected: " + string(decision) + "."
+	if a := o.state.Abandonment; decision == DecisionAbandoned && a != nil {
+		details = fmt.Sprintf("Rejected: abandoned by %s: %s.", orSomeone(a.Operator), a.Reason)
+		if !a.SendDeclineEmail {
+			workflow.SetCurrentDetails(ctx, details)
+			return o.state, nil
+		}
+	}
 	if err := o.sendEmail(ctx, EmailDecline); err != nil {
 		return o.state, err
 	}
-	workflow.SetCurrentDetails(ctx, "Rejected: "+string(decision)+".")
+	workflow.SetCurrentDetails(ctx, details)
 	return o.state, nil
 }
 
 // onboarding holds one request's state while the workflow runs.
 type onboarding struct {
-	request    Request
-	state      State
-	checkEvery time.Duration
-	signals    salesSignals
-	retries    int
+	request Request
+	state   State
+	timing  Timing
+	// v2 is set for runs started by this version of the workflow; runs
+	// recorded before it replay without reminders, stuck checks and
+	// prompt re-checks, which add commands.
+	v2      bool
+	signals salesSignals
+	// retries counts the operator's retry signals and the corrections made
+	// while the request needed attention; a waiting step runs again when it grows.
+	retries int
+	// checkSoon asks for a Sales check without waiting for the next tick.
+	checkSoon bool
+	// closing is set once the request is being decided; steps from then on
+	// finish even when an operator abandons the request meanwhile.
+	closing bool
+	// running names the step whose activity runs, for the Update validators.
+	running string
+	// correcting is set while a correction is being written.
+	correcting bool
 	logger     log.Logger
 }
+
+// errAbandoned ends the process early: an operator abandoned the request.
+var errAbandoned = errors.New("the request was abandoned")
 
 func newOnboarding(ctx workflow.Context, req Request) (*onboarding, error) {
 	if req.RequestID == "" {
 		return nil, temporal.NewNonRetryableApplicationError("onboarding request: id is required", "InvalidRequest", nil)
 	}
 	o := &onboarding{
-		request:    req,
-		checkEvery: req.SalesCheckInterval,
-		logger:     log.With(workflow.GetLogger(ctx), "requestId", req.RequestID),
+		request: req,
+		timing:  req.Timing.withDefaults(),
+		v2:      workflow.GetVersion(ctx, "onboarding-v2", workflow.DefaultVersion, 1) == 1,
+		logger:  log.With(workflow.GetLogger(ctx), "requestId", req.RequestID),
 	}
 	o.request.Resume = nil
-	if o.checkEvery <= 0 {
-		o.checkEvery = defaultSalesCheckPeriod
-	}
 	if req.Resume != nil {
 		o.state = *req.Resume
 	} else {
@@ -173,66 +224,86 @@ func newOnboarding(ctx workflow.Context, req Request) (*onboarding, error) {
 	if err := workflow.SetQueryHandler(ctx, QueryState, func() (State, error) { return o.state, nil }); err != nil {
 		return nil, fmt.Errorf("register state query: %w", err)
 	}
+	if err := o.handleOperators(ctx); err != nil {
+		return nil, err
+	}
 	o.signals = o.listen(ctx)
 	return o, nil
 }
 
-// step runs one activity. Transient failures retry inside the activity
-// without limit. A permanent failure sets NeedsAttention and waits for an
-// operator's retry signal, then runs the step again: nothing is lost.
-func (o *onboarding) step(ctx workflow.Context, summary, activity string, in, out any) error {
+// requestInput is the request as steps take it: the current one, so that a
+// step run again after a correction takes the corrected data.
+func (o *onboarding) requestInput() any { return o.request }
+
+// stepKind sizes a step's timeouts to what it calls.
+type stepKind int
+
+const (
+	// ownDatabase steps touch only the Commerce database: seconds.
+	ownDatabase stepKind = iota
+	// salesCall steps call Sales, each call bounded by the client's timeout;
+	// they heartbeat, so a worker that dies is noticed in seconds.
+	salesCall
+	// smtpCall steps send an email; they heartbeat too.
+	smtpCall
+)
+
+// activityOptions are a step's timeouts and retries. Transient failures
+// retry without limit; the workflow decides what a permanent one means.
+func activityOptions(kind stepKind, summary string) workflow.ActivityOptions {
+	opts := workflow.ActivityOptions{
+		StartToCloseTimeout: 10 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    time.Second,
+			BackoffCoefficient: 2,
+			MaximumInterval:    time.Minute,
+		},
+		Summary: summary,
+	}
+	switch kind {
+	case salesCall:
+		// ImportCustomers makes three Sales calls of up to 30 s each.
+		opts.StartToCloseTimeout = 2 * time.Minute
+		opts.HeartbeatTimeout = 10 * time.Second
+		opts.RetryPolicy.MaximumInterval = 5 * time.Minute
+	case smtpCall:
+		opts.StartToCloseTimeout = time.Minute
+		opts.HeartbeatTimeout = 10 * time.Second
+		opts.RetryPolicy.MaximumInterval = 5 * time.Minute
+	}
+	return opts
+}
+
+// step runs one activity with the input that in gives at each attempt.
+// Transient failures retry inside the activity without limit. A permanent
+// failure sets NeedsAttention and waits for an operator, then runs the step
+// again: nothing is lost.
+func (o *onboarding) step(ctx workflow.Context, kind stepKind, summary, activity string, in func() any, out any) error {
 	for {
-		actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-			StartToCloseTimeout: time.Minute,
-			RetryPolicy: &temporal.RetryPolicy{
-				InitialInterval:    time.Second,
-				BackoffCoefficient: 2,
-				MaximumInterval:    5 * time.Minute,
-			},
-			Summary: summary,
-		})
-		err := workflow.ExecuteActivity(actx, activity, in).Get(actx, out)
+		if o.state.Abandonment != nil && !o.closing {
+			return errAbandoned
+		}
+		actx := workflow.WithActivityOptions(ctx, activityOptions(kind, summary))
+		o.running = activity
+		err := workflow.ExecuteActivity(actx, activity, in()).Get(actx, out)
+		o.running = ""
 		var appErr *temporal.ApplicationError
 		if err == nil || !errors.As(err, &appErr) || !appErr.NonRetryable() {
 			return err
 		}
-		if err := o.awaitOperator(ctx, summary, appErr); err != nil {
+		if err := o.awaitOperator(ctx, summary, appErr.Type(), appErr.Error()); err != nil {
 			return err
 		}
 	}
-}
-
-// awaitOperator parks the request in NeedsAttention until an operator sends
-// SignalRetry, and then restores the status it had.
-func (o *onboarding) awaitOperator(ctx workflow.Context, step string, cause *temporal.ApplicationError) error {
-	o.logger.Error("Step needs attention", "step", step, "errorType", cause.Type(), "error", cause.Error())
-	previous := o.state.Status
-	o.state.Attention = &Attention{Step: step, Error: cause.Error(), Since: workflow.Now(ctx)}
-	o.markStatus(ctx, StatusNeedsAttention)
-	o.tryProspectStatus(ctx, StatusNeedsAttention)
-	workflow.SetCurrentDetails(ctx, fmt.Sprintf(
-		"**Needs attention**: %s failed: %s\n\nFix the cause, then send the `%s` signal.", step, cause.Error(), SignalRetry))
-
-	seen := o.retries
-	if err := workflow.Await(ctx, func() bool { return o.retries > seen }); err != nil {
-		return err
-	}
-	o.logger.Info("Operator retries step", "step", step)
-	o.state.Attention = nil
-	o.markStatus(ctx, previous)
-	o.tryProspectStatus(ctx, previous)
-	return nil
 }
 
 // tryProspectStatus shows NeedsAttention, and its end, in the prospect
 // register too. It tries a few times only: the failing step may be the
 // register itself, and the operator's retry must not wait on it.
 func (o *onboarding) tryProspectStatus(ctx workflow.Context, status Status) {
-	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: time.Minute,
-		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 3},
-		Summary:             "Set prospect status to " + string(status),
-	})
+	opts := activityOptions(ownDatabase, "Set prospect status to "+string(status))
+	opts.RetryPolicy.MaximumAttempts = 3
+	actx := workflow.WithActivityOptions(ctx, opts)
 	in := ProspectStatus{RequestID: o.state.RequestID, Status: status}
 	if err := workflow.ExecuteActivity(actx, ActivitySetProspectStatus, in).Get(actx, nil); err != nil {
 		o.logger.Warn("Prospect register does not show the status", "status", status, "error", err)
@@ -242,8 +313,10 @@ func (o *onboarding) tryProspectStatus(ctx workflow.Context, status Status) {
 // setStatus moves the prospect register first, so that whoever sees a status
 // in the workflow's state or search attributes finds it in Commerce too.
 func (o *onboarding) setStatus(ctx workflow.Context, status Status) error {
-	in := ProspectStatus{RequestID: o.state.RequestID, Status: status}
-	if err := o.step(ctx, "Set prospect status to "+string(status), ActivitySetProspectStatus, in, nil); err != nil {
+	in := func() any {
+		return ProspectStatus{RequestID: o.state.RequestID, Status: status, Decision: o.state.Decision}
+	}
+	if err := o.step(ctx, ownDatabase, "Set prospect status to "+string(status), ActivitySetProspectStatus, in, nil); err != nil {
 		return err
 	}
 	o.markStatus(ctx, status)
@@ -265,8 +338,8 @@ func (o *onboarding) markStatus(ctx workflow.Context, status Status) {
 }
 
 func (o *onboarding) sendEmail(ctx workflow.Context, kind EmailKind) error {
-	in := Email{RequestID: o.state.RequestID, Kind: kind}
-	if err := o.step(ctx, "Send "+string(kind)+" email", ActivitySendEmail, in, nil); err != nil {
+	in := func() any { return Email{RequestID: o.state.RequestID, Kind: kind} }
+	if err := o.step(ctx, smtpCall, "Send "+string(kind)+" email", ActivitySendEmail, in, nil); err != nil {
 		return err
 	}
 	o.state.EmailsSent = append(o.state.EmailsSent, kind)

@@ -19,12 +19,18 @@ import (
 // these tests check. The activities are tested against their real adapters in
 // package activities.
 type salesFake struct {
-	mu       sync.Mutex
-	calls    []string
-	statuses []Status
-	emails   []EmailKind
-	checks   []SalesCheck // answers of successive CheckSales calls; the last repeats
-	fail     map[string][]error
+	mu          sync.Mutex
+	calls       []string
+	statuses    []Status
+	decisions   []Decision
+	emails      []EmailKind
+	leadInputs  []Request
+	corrections []CorrectRequestInput
+	checks      []SalesCheck // answers of successive CheckSales calls; the last repeats
+	fail        map[string][]error
+	// onCheck runs inside each CheckSales call, before it answers.
+	onCheck   func()
+	reminders []Email
 }
 
 func (f *salesFake) record(name string) error {
@@ -54,8 +60,21 @@ func (f *salesFake) RegisterProspect(_ context.Context, _ Request) error {
 	return f.record(ActivityRegisterProspect)
 }
 
-func (f *salesFake) CreateLead(_ context.Context, _ Request) (string, error) {
+func (f *salesFake) CreateLead(_ context.Context, req Request) (string, error) {
+	f.mu.Lock()
+	f.leadInputs = append(f.leadInputs, req)
+	f.mu.Unlock()
 	return "lead-1", f.record(ActivityCreateLead)
+}
+
+func (f *salesFake) CorrectRequest(_ context.Context, in CorrectRequestInput) error {
+	if err := f.record(ActivityCorrectRequest); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	f.corrections = append(f.corrections, in)
+	f.mu.Unlock()
+	return nil
 }
 
 func (f *salesFake) SetProspectStatus(_ context.Context, in ProspectStatus) error {
@@ -64,6 +83,9 @@ func (f *salesFake) SetProspectStatus(_ context.Context, in ProspectStatus) erro
 	}
 	f.mu.Lock()
 	f.statuses = append(f.statuses, in.Status)
+	if in.Decision != DecisionNone {
+		f.decisions = append(f.decisions, in.Decision)
+	}
 	f.mu.Unlock()
 	return nil
 }
@@ -85,6 +107,9 @@ func (f *salesFake) SendEmail(_ context.Context, in Email) error {
 	}
 	f.mu.Lock()
 	f.emails = append(f.emails, in.Kind)
+	if in.LeadID != "" {
+		f.reminders = append(f.reminders, in)
+	}
 	f.mu.Unlock()
 	return nil
 }
@@ -92,6 +117,9 @@ func (f *salesFake) SendEmail(_ context.Context, in Email) error {
 func (f *salesFake) CheckSales(_ context.Context, _ SalesCheckInput) (SalesCheck, error) {
 	if err := f.record(ActivityCheckSales); err != nil {
 		return SalesCheck{}, err
+	}
+	if f.onCheck != nil {
+		f.onCheck()
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -131,6 +159,7 @@ func newEnvironment(suite *testsuite.WorkflowTestSuite) (*testsuite.TestWorkflow
 		ActivityCreateCustomerHierarchy: f.CreateCustomerHierarchy,
 		ActivitySendEmail:               f.SendEmail,
 		ActivityCheckSales:              f.CheckSales,
+		ActivityCorrectRequest:          f.CorrectRequest,
 	} {
 		env.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
 	}
@@ -142,9 +171,9 @@ func testRequest() Request {
 		RequestID: "7d4c2a47-9a43-4c57-9a39-0f6a1b2c3d4e",
 		Company: Company{Name: "Contoso Tools GmbH", Address: Address{
 			Street: "Hauptstr. 1", City: "Berlin", PostalCode: "10115", CountryCode: "DE"}},
-		Requester:          Requester{FirstName: "Ada", LastName: "Example", Email: "ada@contoso.example"},
-		Locale:             "en",
-		SalesCheckInterval: 24 * time.Hour,
+		Requester: Requester{FirstName: "Ada", LastName: "Example", Email: "ada@contoso.example"},
+		Locale:    "en",
+		Timing:    Timing{SalesCheckInterval: 24 * time.Hour},
 	}
 }
 

@@ -1,11 +1,10 @@
-package intake_test
+package workflows_test
 
 import (
 	"reflect"
 	"strings"
 	"testing"
 
-	"github.com/partner-onboarding/onboarding/intake"
 	"github.com/partner-onboarding/onboarding/workflows"
 )
 
@@ -26,7 +25,7 @@ func TestValidateOneErrorPerField(t *testing.T) {
 		change func(*workflows.Request)
 	}{
 		{"company.name", func(r *workflows.Request) { r.Company.Name = "   " }},
-		{"company.name", func(r *workflows.Request) { r.Company.Name = strings.Repeat("x", 161) }},
+		{"company.name", func(r *workflows.Request) { r.Company.Name = strings.Repeat("x", 101) }},
 		{"company.name", func(r *workflows.Request) { r.Company.Name = "Contoso\nSupplies" }},
 		{"company.taxId", func(r *workflows.Request) { r.Company.TaxID = strings.Repeat("9", 33) }},
 		{"company.address.street", func(r *workflows.Request) { r.Company.Address.Street = "" }},
@@ -36,7 +35,10 @@ func TestValidateOneErrorPerField(t *testing.T) {
 		{"company.address.countryCode", func(r *workflows.Request) { r.Company.Address.CountryCode = "NLD" }},
 		{"company.address.countryCode", func(r *workflows.Request) { r.Company.Address.CountryCode = "N1" }},
 		{"requester.firstName", func(r *workflows.Request) { r.Requester.FirstName = "" }},
-		{"requester.lastName", func(r *workflows.Request) { r.Requester.LastName = strings.Repeat("é", 65) }},
+		{"requester.firstName", func(r *workflows.Request) { r.Requester.FirstName = strings.Repeat("x", 51) }},
+		{"requester.lastName", func(r *workflows.Request) { r.Requester.LastName = strings.Repeat("é", 51) }},
+		{"requester.email", func(r *workflows.Request) { r.Requester.Email = strings.Repeat("m", 90) + "@contoso.example" }},
+		{"requester.phone", func(r *workflows.Request) { r.Requester.Phone = "+49 " + strings.Repeat("1", 47) }},
 		{"requester.email", func(r *workflows.Request) { r.Requester.Email = "" }},
 		{"requester.email", func(r *workflows.Request) { r.Requester.Email = "mia.jansen" }},
 		{"requester.email", func(r *workflows.Request) { r.Requester.Email = "Mia <mia.jansen@contoso.example>" }},
@@ -50,7 +52,7 @@ func TestValidateOneErrorPerField(t *testing.T) {
 	} {
 		req := validRequest()
 		tc.change(&req)
-		errs := intake.Validate(&req)
+		errs := workflows.Validate(&req)
 		if len(errs) != 1 || errs[0].Field != tc.field || errs[0].Message == "" {
 			t.Errorf("%s: errors = %+v; want one for %s", tc.field, errs, tc.field)
 		}
@@ -59,7 +61,7 @@ func TestValidateOneErrorPerField(t *testing.T) {
 
 func TestValidateAllFieldsAtOnce(t *testing.T) {
 	var req workflows.Request
-	errs := intake.Validate(&req)
+	errs := workflows.Validate(&req)
 	var fields []string
 	for _, e := range errs {
 		fields = append(fields, e.Field)
@@ -80,7 +82,7 @@ func TestValidateTrimsAndDefaults(t *testing.T) {
 		Locale:   "   ",
 		Comments: "\n We buy about 400 units a month.\nMostly pallets. \n",
 	}
-	if errs := intake.Validate(&req); len(errs) != 0 {
+	if errs := workflows.Validate(&req); len(errs) != 0 {
 		t.Fatalf("errors = %+v", errs)
 	}
 	want := validRequest()
@@ -92,10 +94,24 @@ func TestValidateTrimsAndDefaults(t *testing.T) {
 
 	// Limits count characters, not bytes; comments may span lines.
 	edge := validRequest()
-	edge.Company.Name = strings.Repeat("ß", 160)
+	edge.Company.Name = strings.Repeat("ß", 100)
+	edge.Requester.FirstName, edge.Requester.LastName = strings.Repeat("é", 50), strings.Repeat("ø", 50)
 	edge.Comments = strings.Repeat("ü", 1999) + "\n"
 	edge.Requester.Phone, edge.Company.TaxID, edge.Requester.JobTitle = "", "", ""
-	if errs := intake.Validate(&edge); len(errs) != 0 {
+	if errs := workflows.Validate(&edge); len(errs) != 0 {
 		t.Errorf("at the limits: %+v", errs)
+	}
+}
+
+// BenchmarkValidate validates a complete, valid request, the common case at
+// the front door. Validate trims in place, so each run gets a fresh copy.
+func BenchmarkValidate(b *testing.B) {
+	req := validRequest()
+	b.ReportAllocs()
+	for b.Loop() {
+		r := req
+		if errs := workflows.Validate(&r); len(errs) != 0 {
+			b.Fatalf("valid request refused: %v", errs)
+		}
 	}
 }
