@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
@@ -26,11 +27,14 @@ const (
 	ErrorSalesRejected    = "SalesRejected"
 	ErrorMailRejected     = "MailRejected"
 	ErrorCommerceRejected = "CommerceRejected"
+	// ErrorSalesThrottled is retried after the wait Sales asked for.
+	ErrorSalesThrottled = "SalesThrottled"
 )
 
 // Sales is what the activities need of Dynamics 365 Sales.
 type Sales interface {
 	EnsureLead(ctx context.Context, l sales.Lead) (id string, created bool, err error)
+	UpdateLead(ctx context.Context, id string, l sales.Lead) error
 	GetLead(ctx context.Context, id string) (sales.Lead, error)
 	GetOpportunity(ctx context.Context, id string) (sales.Opportunity, error)
 	GetAccount(ctx context.Context, id string) (sales.Account, error)
@@ -52,6 +56,12 @@ type Config struct {
 	ShopName string
 	// MessageIDDomain is the right-hand side of the emails' Message-IDs.
 	MessageIDDomain string
+	// SalesInbox receives the reminders about requests that wait long for
+	// Sales; without it they are logged only.
+	SalesInbox string
+	// SalesAppURL is the root the reminders' links to records in Dynamics
+	// 365 start with: the environment URL, such as https://org.crm.dynamics.com.
+	SalesAppURL string
 }
 
 // Activities are the onboarding steps, bound to their ports.
@@ -87,24 +97,45 @@ func (a *Activities) Register(w worker.ActivityRegistry) {
 		workflows.ActivityCreateCustomerHierarchy: a.CreateCustomerHierarchy,
 		workflows.ActivitySendEmail:               a.SendEmail,
 		workflows.ActivityCheckSales:              a.CheckSales,
+		workflows.ActivityCorrectRequest:          a.CorrectRequest,
+		workflows.ActivityResolveSalesEvent:       a.ResolveSalesEvent,
+		workflows.ActivityRecordSalesEvent:        a.RecordSalesEvent,
 	} {
 		w.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
 	}
 }
 
-// RegisterProspect saves the request in the Commerce prospect register. The
-// front door usually registered it already; then nothing changes.
+// RegisterProspect saves the request in the Commerce prospect register and
+// marks its workflow started. The front door usually registered it already;
+// then only the mark changes.
 func (a *Activities) RegisterProspect(ctx context.Context, req workflows.Request) error {
 	if err := a.commerce.RegisterProspect(ctx, ProspectOf(req)); err != nil {
 		return commerceError("register prospect", err)
 	}
+	if err := a.commerce.MarkProspectStarted(ctx, req.RequestID); err != nil {
+		return commerceError("mark prospect started", err)
+	}
 	return nil
 }
 
-// CreateLead finds or creates the request's lead in Sales, found by the
-// prospect ID it carries, so that a retry never makes a second lead.
+// CreateLead finds or creates the request's lead in Sales. The lead's ID is
+// derived from the request's, so a retry after a create that timed out (or
+// a worker that died mid-call) finds the first lead instead of making a second.
 func (a *Activities) CreateLead(ctx context.Context, req workflows.Request) (string, error) {
-	lead := sales.Lead{
+	id, created, err := heartbeating(ctx, func() (string, bool, error) { return a.sales.EnsureLead(ctx, leadOf(req)) })
+	if err != nil {
+		return "", salesError("create lead for prospect "+req.RequestID, err)
+	}
+	if err := a.commerce.SetProspectLead(ctx, req.RequestID, id); err != nil {
+		return "", commerceError("record lead of prospect "+req.RequestID, err)
+	}
+	a.logger(ctx).Info("Lead ready", "leadId", id, "created", created)
+	return id, nil
+}
+
+// leadOf is the Sales lead of a request.
+func leadOf(req workflows.Request) sales.Lead {
+	return sales.Lead{
 		ProspectID:  req.RequestID,
 		Subject:     "B2B partner request: " + req.Company.Name,
 		FirstName:   req.Requester.FirstName,
@@ -119,19 +150,29 @@ func (a *Activities) CreateLead(ctx context.Context, req workflows.Request) (str
 		Country:     req.Company.Address.CountryCode,
 		Description: req.Comments,
 	}
-	id, created, err := a.sales.EnsureLead(ctx, lead)
-	if err != nil {
-		return "", salesError("create lead for prospect "+req.RequestID, err)
+}
+
+// CorrectRequest carries an operator's correction to the lead in Sales
+// (while it is open) and to the prospect register. Sales goes first: a
+// failure there leaves the register as it was, and the Update reports it.
+func (a *Activities) CorrectRequest(ctx context.Context, in workflows.CorrectRequestInput) error {
+	if in.LeadID != "" {
+		_, _, err := heartbeating(ctx, func() (struct{}, bool, error) {
+			return struct{}{}, false, a.sales.UpdateLead(ctx, in.LeadID, leadOf(in.Request))
+		})
+		if err != nil {
+			return salesError("correct lead "+in.LeadID, err)
+		}
 	}
-	if err := a.commerce.SetProspectLead(ctx, req.RequestID, id); err != nil {
-		return "", commerceError("record lead of prospect "+req.RequestID, err)
+	if err := a.commerce.CorrectProspect(ctx, ProspectOf(in.Request)); err != nil {
+		return commerceError("correct prospect "+in.Request.RequestID, err)
 	}
-	a.logger(ctx).Info("Lead ready", "leadId", id, "created", created)
-	return id, nil
+	a.logger(ctx).Info("Request corrected", "leadUpdated", in.LeadID != "")
+	return nil
 }
 
 func (a *Activities) SetProspectStatus(ctx context.Context, in workflows.ProspectStatus) error {
-	if err := a.commerce.SetProspectStatus(ctx, in.RequestID, string(in.Status)); err != nil {
+	if err := a.commerce.SetProspectStatus(ctx, in.RequestID, string(in.Status), string(in.Decision)); err != nil {
 		return commerceError("set status of prospect "+in.RequestID, err)
 	}
 	return nil
@@ -141,6 +182,17 @@ func (a *Activities) SetProspectStatus(ctx context.Context, in workflows.Prospec
 // Person and an Organization customer. Where the qualification did not name
 // them, the opportunity in Sales does.
 func (a *Activities) ImportCustomers(ctx context.Context, in workflows.ImportCustomersInput) (workflows.Customers, error) {
+	customers, _, err := heartbeating(ctx, func() (workflows.Customers, bool, error) {
+		c, err := a.importCustomers(ctx, in)
+		return c, false, err
+	})
+	return customers, err
+}
+
+func (a *Activities) importCustomers(ctx context.Context, in workflows.ImportCustomersInput) (workflows.Customers, error) {
+	if err := a.commerce.SetProspectOpportunity(ctx, in.RequestID, in.OpportunityID); err != nil {
+		return workflows.Customers{}, commerceError("record opportunity of prospect "+in.RequestID, err)
+	}
 	contactID, accountID := in.ContactID, in.AccountID
 	if contactID == "" || accountID == "" {
 		opp, err := a.sales.GetOpportunity(ctx, in.OpportunityID)
@@ -214,11 +266,17 @@ func (a *Activities) CreateCustomerHierarchy(ctx context.Context, in workflows.H
 	return h.ID, nil
 }
 
-// SendEmail sends one email of a kind to the requester, at most once per
-// request: a sent email is recorded, and its Message-ID is derived from the
-// request and the kind, so that a resend after a crash between sending and
-// recording is recognisable as the same message.
+// SendEmail sends one email of a kind for a request: to the requester, or,
+// for a reminder, to the sales inbox. Each kind goes out once per request,
+// at least once: a sent email is recorded, and its Message-ID is derived
+// from the request and the kind, so that a resend after a crash between
+// sending and recording is recognisably the same message.
 func (a *Activities) SendEmail(ctx context.Context, in workflows.Email) error {
+	_, _, err := heartbeating(ctx, func() (struct{}, bool, error) { return struct{}{}, false, a.sendEmail(ctx, in) })
+	return err
+}
+
+func (a *Activities) sendEmail(ctx context.Context, in workflows.Email) error {
 	if _, sent, err := a.commerce.EmailSent(ctx, in.RequestID, string(in.Kind)); err != nil {
 		return commerceError("read sent emails", err)
 	} else if sent {
@@ -229,20 +287,36 @@ func (a *Activities) SendEmail(ctx context.Context, in workflows.Email) error {
 	if err != nil {
 		return commerceError("read prospect "+in.RequestID, err)
 	}
-	body, err := a.templates.render(in.Kind, p.Locale, emailData{
+	to, toName, locale := p.Email, strings.TrimSpace(p.FirstName+" "+p.LastName), p.Locale
+	data := emailData{
 		RequestID:   p.RequestID,
 		FirstName:   p.FirstName,
 		LastName:    p.LastName,
 		CompanyName: p.CompanyName,
 		ShopName:    a.config.ShopName,
-	})
+	}
+	if reminder(in.Kind) {
+		if a.config.SalesInbox == "" {
+			a.logger(ctx).Warn("No sales inbox configured: reminder not sent", "kind", in.Kind, "leadId", in.LeadID)
+			return nil
+		}
+		to, toName, locale = a.config.SalesInbox, "", defaultLocale
+		data.LeadURL = a.recordURL("lead", in.LeadID)
+		data.OpportunityURL = a.recordURL("opportunity", in.OpportunityID)
+		data.WaitingDays = int(time.Since(in.WaitingSince).Hours() / 24)
+	}
+	body, err := a.templates.render(in.Kind, locale, data)
 	if err != nil {
 		return temporal.NewNonRetryableApplicationError(err.Error(), ErrorMailRejected, err)
 	}
 	messageID := MessageID(in.RequestID, in.Kind, a.config.MessageIDDomain)
-	err = a.mail.Send(ctx, mail.Message{
-		To:        p.Email,
-		ToName:    strings.TrimSpace(p.FirstName + " " + p.LastName),
+	// The send ends before the activity's deadline, so that the record
+	// below has time to be written, and a retry never overlaps this send.
+	sendCtx, cancel := context.WithDeadline(ctx, sendDeadline(ctx))
+	defer cancel()
+	err = a.mail.Send(sendCtx, mail.Message{
+		To:        to,
+		ToName:    toName,
 		Subject:   body.Subject,
 		Text:      body.Text,
 		HTML:      body.HTML,
@@ -260,11 +334,41 @@ func (a *Activities) SendEmail(ctx context.Context, in workflows.Email) error {
 		}
 		return errors.New(msg)
 	}
-	if err := a.commerce.RecordEmailSent(ctx, commerce.SentEmail{RequestID: in.RequestID, Kind: string(in.Kind), MessageID: messageID}); err != nil {
+	// The server has the email: the record must be written even when the
+	// activity's own context ended meanwhile, or the retry sends it again.
+	recordCtx, cancelRecord := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancelRecord()
+	if err := a.commerce.RecordEmailSent(recordCtx, commerce.SentEmail{RequestID: in.RequestID, Kind: string(in.Kind), MessageID: messageID}); err != nil {
 		return commerceError("record sent email", err)
 	}
 	a.logger(ctx).Info("Email sent", "kind", in.Kind, "messageId", messageID)
 	return nil
+}
+
+// recordTimeout bounds writing the record of a sent email.
+const recordTimeout = 10 * time.Second
+
+// sendDeadline is when a send must give up: before the activity's own
+// deadline by a quarter of the time left, at most by recordTimeout.
+func sendDeadline(ctx context.Context) time.Time {
+	deadline := activity.GetInfo(ctx).Deadline
+	if deadline.IsZero() {
+		return time.Now().Add(time.Hour)
+	}
+	return deadline.Add(-min(time.Until(deadline)/4, recordTimeout))
+}
+
+func reminder(kind workflows.EmailKind) bool {
+	return kind == workflows.EmailLeadReminder || kind == workflows.EmailOpportunityReminder
+}
+
+// recordURL links to a record in Dynamics 365 (the Unified Interface's
+// main.aspx with the table's logical name and the row's ID).
+func (a *Activities) recordURL(entity, id string) string {
+	if id == "" || a.config.SalesAppURL == "" {
+		return ""
+	}
+	return strings.TrimRight(a.config.SalesAppURL, "/") + "/main.aspx?pagetype=entityrecord&etn=" + entity + "&id=" + id
 }
 
 // MessageID is the Message-ID of a request's email of a kind.
@@ -272,35 +376,189 @@ func MessageID(requestID string, kind workflows.EmailKind, domain string) string
 	return fmt.Sprintf("<onboarding-%s-%s@%s>", requestID, kind, domain)
 }
 
-// CheckSales reads the lead and its opportunity, so that the workflow can move
-// on when a decision reached Sales but its webhook never reached us.
+// CheckSales reads the lead and the opportunity the request knows, so that
+// the workflow can move on when a decision reached Sales but its webhook
+// never reached us. A closed opportunity counts even when the lead shows open
+// again; an open one gives way to the opportunity the lead was qualified into
+// since. States that cannot move on by themselves are reported as Stuck.
 func (a *Activities) CheckSales(ctx context.Context, in workflows.SalesCheckInput) (workflows.SalesCheck, error) {
-	lead, err := a.sales.GetLead(ctx, in.LeadID)
-	if err != nil {
-		return workflows.SalesCheck{}, salesError("read lead "+in.LeadID, err)
-	}
+	check, _, err := heartbeating(ctx, func() (workflows.SalesCheck, bool, error) {
+		c, err := a.checkSales(ctx, in)
+		return c, false, err
+	})
+	return check, err
+}
+
+func (a *Activities) checkSales(ctx context.Context, in workflows.SalesCheckInput) (workflows.SalesCheck, error) {
 	var check workflows.SalesCheck
-	switch lead.State {
-	case sales.LeadDisqualified:
+	lead, err := a.sales.GetLead(ctx, in.LeadID)
+	leadGone := sales.IsNotFound(err)
+	if err != nil && !leadGone {
+		return check, salesError("read lead "+in.LeadID, err)
+	}
+	known, knownGone, err := a.opportunity(ctx, in.OpportunityID)
+	if err != nil {
+		return check, err
+	}
+	target := known
+	requalified := lead.State == sales.LeadQualified && lead.QualifyingOpportunityID != "" &&
+		!strings.EqualFold(lead.QualifyingOpportunityID, in.OpportunityID)
+	if requalified && (known == nil || known.State == sales.OpportunityOpen) {
+		next, gone, err := a.opportunity(ctx, lead.QualifyingOpportunityID)
+		if err != nil {
+			return check, err
+		}
+		if gone {
+			check.Stuck = fmt.Sprintf("opportunity %s was deleted in Sales", lead.QualifyingOpportunityID)
+			return check, nil
+		}
+		target = next
+	}
+	switch {
+	case target != nil:
+	case knownGone:
+		check.Stuck = fmt.Sprintf("opportunity %s was deleted in Sales", in.OpportunityID)
+		return check, nil
+	case leadGone:
+		check.Stuck = fmt.Sprintf("lead %s was deleted in Sales", in.LeadID)
+		return check, nil
+	case lead.Merged:
+		check.Stuck = fmt.Sprintf("the lead was merged into lead %s", lead.MasterID)
+		return check, nil
+	case lead.State == sales.LeadDisqualified:
 		check.LeadDisqualified = true
 		return check, nil
-	case sales.LeadOpen:
+	case lead.State == sales.LeadQualified:
+		check.Stuck = "the lead was qualified without an opportunity"
 		return check, nil
-	}
-	oppID := firstNonEmpty(lead.QualifyingOpportunityID, in.OpportunityID)
-	if oppID == "" {
-		return check, nil
-	}
-	opp, err := a.sales.GetOpportunity(ctx, oppID)
-	if err != nil {
-		return workflows.SalesCheck{}, salesError("read opportunity "+oppID, err)
+	default:
+		return check, nil // the lead is open: nothing decided yet
 	}
 	check.LeadQualified = &workflows.LeadQualified{
-		LeadID: lead.ID, OpportunityID: opp.ID, ContactID: opp.ContactID, AccountID: opp.AccountID,
+		LeadID: in.LeadID, OpportunityID: target.ID, ContactID: target.ContactID, AccountID: target.AccountID,
 	}
-	check.OpportunityWon = opp.State == sales.OpportunityWon
-	check.OpportunityLost = opp.State == sales.OpportunityLost
+	check.LeadDisqualified = lead.State == sales.LeadDisqualified
+	check.OpportunityID = target.ID
+	check.OpportunityWon = target.State == sales.OpportunityWon
+	check.OpportunityLost = target.State == sales.OpportunityLost
 	return check, nil
+}
+
+// opportunity reads an opportunity; gone reports that Sales has none of that ID.
+func (a *Activities) opportunity(ctx context.Context, id string) (opp *sales.Opportunity, gone bool, err error) {
+	if id == "" {
+		return nil, false, nil
+	}
+	o, err := a.sales.GetOpportunity(ctx, id)
+	switch {
+	case sales.IsNotFound(err):
+		return nil, true, nil
+	case err != nil:
+		return nil, false, salesError("read opportunity "+id, err)
+	}
+	return &o, false, nil
+}
+
+// ResolveSalesEvent finds the request a webhook's decision belongs to,
+// filling in from Sales the IDs the body lacks. A record that Sales does not
+// have, or a lead that is not one of ours, resolves to no request. Any other
+// failure is retried, a refused token included: the decision must not be
+// lost while the client secret is renewed.
+func (a *Activities) ResolveSalesEvent(ctx context.Context, ev workflows.SalesEvent) (workflows.ResolvedSalesEvent, error) {
+	r, _, err := heartbeating(ctx, func() (workflows.ResolvedSalesEvent, bool, error) {
+		r, err := a.resolveSalesEvent(ctx, ev)
+		return r, false, err
+	})
+	return r, err
+}
+
+func (a *Activities) resolveSalesEvent(ctx context.Context, ev workflows.SalesEvent) (workflows.ResolvedSalesEvent, error) {
+	r := workflows.ResolvedSalesEvent{SalesEvent: ev}
+	if r.LeadID == "" {
+		opp, err := a.sales.GetOpportunity(ctx, r.OpportunityID)
+		if err != nil {
+			return r, lookupError(&r, "opportunity "+r.OpportunityID, err)
+		}
+		r.LeadID = opp.OriginatingLeadID
+		if r.LeadID == "" {
+			r.Reason = "opportunity " + r.OpportunityID + " did not come from a lead"
+			return r, nil
+		}
+	}
+	needsOpportunity := r.Signal == workflows.SignalLeadQualified && r.OpportunityID == ""
+	if r.ProspectID != "" && !needsOpportunity {
+		r.RequestID = r.ProspectID
+		return r, nil
+	}
+	lead, err := a.sales.GetLead(ctx, r.LeadID)
+	if err != nil {
+		return r, lookupError(&r, "lead "+r.LeadID, err)
+	}
+	if needsOpportunity {
+		r.OpportunityID = lead.QualifyingOpportunityID
+	}
+	r.RequestID = lead.ProspectID
+	if r.RequestID == "" {
+		r.Reason = "lead " + r.LeadID + " is not a Commerce B2B lead"
+	}
+	return r, nil
+}
+
+// lookupError sorts a failed lookup: a record Sales does not have, or a
+// request Sales refuses for good (not for its credentials), ends the event
+// with a reason; everything else is retried.
+func lookupError(r *workflows.ResolvedSalesEvent, what string, err error) error {
+	switch {
+	case sales.IsNotFound(err):
+		r.Reason = "Sales has no " + what
+		return nil
+	case sales.IsPermanent(err) && !sales.IsUnauthorized(err):
+		r.Reason = "Sales refused to read " + what + ": " + err.Error()
+		return nil
+	}
+	msg := "read " + what + ": " + err.Error()
+	return temporal.NewApplicationErrorWithOptions(msg, ErrorSalesThrottled, temporal.ApplicationErrorOptions{
+		NextRetryDelay: sales.RetryAfterOf(err)})
+}
+
+// RecordSalesEvent keeps a handled event with its request, so that a
+// decision that came after the request closed stays visible.
+func (a *Activities) RecordSalesEvent(ctx context.Context, r workflows.SalesEventRecord) error {
+	outcome := commerce.EventDelivered
+	if r.Outcome == workflows.SalesEventRequestClosed {
+		outcome = commerce.EventRequestClosed
+	}
+	err := a.commerce.RecordSalesEvent(ctx, commerce.SalesEvent{EventID: r.EventID, RequestID: r.RequestID,
+		Signal: r.Signal, RecordID: r.RecordID, Outcome: outcome})
+	if err != nil {
+		return commerceError("record Sales event "+r.EventID, err)
+	}
+	return nil
+}
+
+// heartbeating runs fn while telling Temporal that the activity is alive,
+// so that a worker that dies mid-call is noticed at the heartbeat timeout,
+// not at the end of the step's whole timeout.
+func heartbeating[T, U any](ctx context.Context, fn func() (T, U, error)) (T, U, error) {
+	timeout := activity.GetInfo(ctx).HeartbeatTimeout
+	if timeout <= 0 {
+		return fn()
+	}
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		tick := time.NewTicker(max(timeout/3, 100*time.Millisecond))
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				activity.RecordHeartbeat(ctx)
+			}
+		}
+	}()
+	return fn()
 }
 
 func (a *Activities) logger(ctx context.Context) *slog.Logger {
@@ -329,9 +587,15 @@ func ProspectOf(req workflows.Request) commerce.Prospect {
 	}
 }
 
+// salesError marks what Sales refuses for good as permanent, and has a retry
+// after throttling wait at least as long as Sales asked (Retry-After).
 func salesError(op string, err error) error {
 	if sales.IsPermanent(err) {
 		return temporal.NewNonRetryableApplicationError(op+": "+err.Error(), ErrorSalesRejected, err)
+	}
+	if wait := sales.RetryAfterOf(err); wait > 0 {
+		return temporal.NewApplicationErrorWithOptions(op+": "+err.Error(), ErrorSalesThrottled,
+			temporal.ApplicationErrorOptions{NextRetryDelay: wait, Cause: err})
 	}
 	return fmt.Errorf("%s: %w", op, err)
 }

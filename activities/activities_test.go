@@ -31,12 +31,15 @@ func TestRegisterProspectTwiceKeepsOneRow(t *testing.T) {
 		t.Fatalf("GetProspect: %v", err)
 	}
 	want := activities.ProspectOf(req)
-	want.CreatedAt, want.UpdatedAt = got.CreatedAt, got.UpdatedAt
+	want.CreatedAt, want.UpdatedAt, want.StartedAt = got.CreatedAt, got.UpdatedAt, got.StartedAt
 	if got != want {
 		t.Errorf("prospect = %+v\nwant %+v", got, want)
 	}
 	if got.Status != string(workflows.StatusReceived) {
 		t.Errorf("status = %q, want %q", got.Status, workflows.StatusReceived)
+	}
+	if got.StartedAt.IsZero() {
+		t.Error("the prospect is not marked started: the restart loop would start it again")
 	}
 	if !got.UpdatedAt.Equal(first.UpdatedAt) || !got.CreatedAt.Equal(first.CreatedAt) {
 		t.Errorf("a repeated registration touched the row: %v/%v, first %v/%v",
@@ -302,9 +305,10 @@ func TestCheckSales(t *testing.T) {
 		}
 	})
 
-	t.Run("unknown lead", func(t *testing.T) {
-		err := f.run(workflows.ActivityCheckSales,
-			workflows.SalesCheckInput{LeadID: "00000000-0000-0000-0000-000000000002"}, nil)
-		wantPermanent(t, err, activities.ErrorSalesRejected)
+	t.Run("deleted lead", func(t *testing.T) {
+		c := check(workflows.SalesCheckInput{LeadID: "00000000-0000-0000-0000-000000000002"})
+		if c.Stuck != "lead 00000000-0000-0000-0000-000000000002 was deleted in Sales" {
+			t.Errorf("check = %+v, want stuck: the lead is gone", c)
+		}
 	})
 }

@@ -16,12 +16,20 @@ var (
 
 // ConfigFromEnv reads CREDIT_LIMIT (a decimal such as 5000.00, default
 // 5000.00), CREDIT_LIMIT_CURRENCY (default EUR), SHOP_NAME (default "B2B
-// Shop") and MESSAGE_ID_DOMAIN (default: the domain of MAIL_FROM).
+// Shop"), MESSAGE_ID_DOMAIN (default: the domain of MAIL_FROM) and
+// SALES_INBOX (the address that gets reminders of requests waiting long for
+// Sales; none by default). SalesAppURL is the caller's to set.
 func ConfigFromEnv() (Config, error) {
 	cfg := Config{
 		CreditLimitCurrency: strings.ToUpper(envOr("CREDIT_LIMIT_CURRENCY", "EUR")),
 		ShopName:            envOr("SHOP_NAME", "B2B Shop"),
 		MessageIDDomain:     os.Getenv("MESSAGE_ID_DOMAIN"),
+		SalesInbox:          strings.TrimSpace(os.Getenv("SALES_INBOX")),
+	}
+	if cfg.SalesInbox != "" {
+		if a, err := mail.ParseAddress(cfg.SalesInbox); err != nil || a.Address != cfg.SalesInbox {
+			return Config{}, fmt.Errorf("SALES_INBOX %q is not a plain email address such as sales@shop.example", cfg.SalesInbox)
+		}
 	}
 	limit := envOr("CREDIT_LIMIT", "5000.00")
 	minor, err := minorUnits(limit)

@@ -28,6 +28,10 @@ type emailData struct {
 	LastName    string
 	CompanyName string
 	ShopName    string
+	// For the reminders to the sales inbox.
+	LeadURL        string
+	OpportunityURL string
+	WaitingDays    int
 }
 
 type renderedEmail struct {

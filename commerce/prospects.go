@@ -57,8 +57,16 @@ type Prospect struct {
 	Locale      string
 	Comments    string
 	LeadID      string
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	// OpportunityID is the Sales opportunity the lead was qualified into.
+	OpportunityID string
+	// Decision is how the request was decided, once it was (see the
+	// workflow's decisions: OpportunityWon, LeadDisqualified, ...).
+	Decision  string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	// StartedAt is when the request's workflow was known to run; zero while
+	// it may not have started.
+	StartedAt time.Time
 }
 
 // PendingDuplicateError says that another request of the same requester is
@@ -132,15 +140,98 @@ func (s *Store) RegisterProspect(ctx context.Context, p Prospect) error {
 	return nil
 }
 
-// SetProspectStatus sets the status of a prospect.
-func (s *Store) SetProspectStatus(ctx context.Context, requestID, status string) error {
+// SetProspectStatus sets the status of a prospect, and with a decision
+// (empty for none) the decision too.
+func (s *Store) SetProspectStatus(ctx context.Context, requestID, status, decision string) error {
 	if err := required("request ID", requestID, "status", status); err != nil {
 		return err
 	}
 	if !ValidStatus(status) {
 		return fmt.Errorf("%w: unknown status %q", ErrInvalid, status)
 	}
+	if decision != "" {
+		if err := s.updateProspect(ctx, requestID, "decision", decision); err != nil {
+			return err
+		}
+	}
 	return s.updateProspect(ctx, requestID, "status", status)
+}
+
+// SetProspectOpportunity records the Sales opportunity a prospect's lead was
+// qualified into.
+func (s *Store) SetProspectOpportunity(ctx context.Context, requestID, opportunityID string) error {
+	if err := required("request ID", requestID, "opportunity ID", opportunityID); err != nil {
+		return err
+	}
+	return s.updateProspect(ctx, requestID, "opportunity_id", opportunityID)
+}
+
+// MarkProspectStarted records that the request's workflow runs, so that the
+// restart loop leaves it alone. Marking it again changes nothing.
+func (s *Store) MarkProspectStarted(ctx context.Context, requestID string) error {
+	if err := required("request ID", requestID); err != nil {
+		return err
+	}
+	if _, err := s.db.ExecContext(ctx, `UPDATE prospects SET started_at = ? WHERE request_id = ? AND started_at IS NULL`,
+		formatTime(now()), requestID); err != nil {
+		return fmt.Errorf("mark prospect %s started: %w", requestID, err)
+	}
+	return nil
+}
+
+// UnstartedProspects returns the IDs of up to limit requests registered
+// before a time whose workflow is not known to run, oldest first.
+func (s *Store) UnstartedProspects(ctx context.Context, before time.Time, limit int) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT request_id FROM prospects
+		WHERE started_at IS NULL AND created_at < ? ORDER BY created_at LIMIT ?`, formatTime(before), limit)
+	if err != nil {
+		return nil, fmt.Errorf("list unstarted prospects: %w", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// CorrectProspect replaces the requester's and the company's data of a
+// pending prospect with p's (request ID, status, lead and times are kept).
+// A new email that another pending request already uses is refused with a
+// PendingDuplicateError.
+func (s *Store) CorrectProspect(ctx context.Context, p Prospect) error {
+	if err := required("request ID", p.RequestID, "email", p.Email); err != nil {
+		return err
+	}
+	p.Email = strings.TrimSpace(p.Email)
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		current, err := scanProspect(tx.QueryRowContext(ctx, selectProspect+` WHERE request_id = ?`, p.RequestID))
+		if err != nil {
+			return err
+		}
+		if Decided(current.Status) {
+			return fmt.Errorf("%w: request %s is %s and can no longer be corrected", ErrInvalid, p.RequestID, current.Status)
+		}
+		if pending, err := pendingByEmail(ctx, tx, EmailKey(p.Email)); err != nil {
+			return err
+		} else if pending != "" && pending != p.RequestID {
+			return &PendingDuplicateError{RequestID: pending}
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE prospects SET company_name = ?, tax_id = ?, street = ?, city = ?,
+			postal_code = ?, country_code = ?, first_name = ?, last_name = ?, email = ?, email_key = ?, phone = ?,
+			job_title = ?, locale = ?, updated_at = ? WHERE request_id = ?`,
+			p.CompanyName, p.TaxID, p.Street, p.City, p.PostalCode, p.CountryCode, p.FirstName, p.LastName,
+			p.Email, EmailKey(p.Email), p.Phone, p.JobTitle, p.Locale, formatTime(now()), p.RequestID)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("correct prospect %s: %w", p.RequestID, err)
+	}
+	return nil
 }
 
 // SetProspectLead records the Sales lead created for a prospect.
@@ -249,14 +340,15 @@ func insertProspect(ctx context.Context, tx execer, p Prospect) (int64, error) {
 
 const selectProspect = `SELECT request_id, status, company_name, tax_id, street, city, postal_code,
 	country_code, first_name, last_name, email, phone, job_title, locale, comments, lead_id,
-	created_at, updated_at FROM prospects`
+	opportunity_id, decision, created_at, updated_at, started_at FROM prospects`
 
 func scanProspect(row *sql.Row) (Prospect, error) {
 	var p Prospect
 	var created, updated string
+	var started sql.NullString
 	err := row.Scan(&p.RequestID, &p.Status, &p.CompanyName, &p.TaxID, &p.Street, &p.City, &p.PostalCode,
 		&p.CountryCode, &p.FirstName, &p.LastName, &p.Email, &p.Phone, &p.JobTitle, &p.Locale, &p.Comments,
-		&p.LeadID, &created, &updated)
+		&p.LeadID, &p.OpportunityID, &p.Decision, &created, &updated, &started)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Prospect{}, ErrNotFound
 	}
@@ -268,6 +360,11 @@ func scanProspect(row *sql.Row) (Prospect, error) {
 	}
 	if p.UpdatedAt, err = parseTime(updated); err != nil {
 		return Prospect{}, err
+	}
+	if started.Valid {
+		if p.StartedAt, err = parseTime(started.String); err != nil {
+			return Prospect{}, err
+		}
 	}
 	return p, nil
 }

@@ -117,13 +117,13 @@ func TestReserveRequestAllowedAgainAfterDecision(t *testing.T) {
 			}
 		}
 		// Still pending in an intermediate status: no new request.
-		if err := s.SetProspectStatus(ctx, prev, StatusAwaitingQualification); err != nil {
+		if err := s.SetProspectStatus(ctx, prev, StatusAwaitingQualification, ""); err != nil {
 			t.Fatal(err)
 		}
 		if id, created, _ := s.ReserveRequest(ctx, prospect(next, "ada@example.com")); created || id != prev {
 			t.Fatalf("while %s is pending: %q, %v", prev, id, created)
 		}
-		if err := s.SetProspectStatus(ctx, prev, decision); err != nil {
+		if err := s.SetProspectStatus(ctx, prev, decision, ""); err != nil {
 			t.Fatal(err)
 		}
 		id, created, err := s.ReserveRequest(ctx, prospect(next, "ADA@example.com"))
@@ -190,7 +190,7 @@ func TestRegisterProspectIsIdempotent(t *testing.T) {
 	if err := s.RegisterProspect(ctx, p); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SetProspectStatus(ctx, "req-1", StatusAwaitingQualification); err != nil {
+	if err := s.SetProspectStatus(ctx, "req-1", StatusAwaitingQualification, ""); err != nil {
 		t.Fatal(err)
 	}
 	first, err := s.GetProspect(ctx, "req-1")
@@ -226,12 +226,12 @@ func TestProspectStatusAndLead(t *testing.T) {
 	if err := s.SetProspectLead(ctx, "req-1", "lead-9"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SetProspectStatus(ctx, "req-1", StatusQualified); err != nil {
+	if err := s.SetProspectStatus(ctx, "req-1", StatusQualified, ""); err != nil {
 		t.Fatal(err)
 	}
 	before, _ := s.GetProspect(ctx, "req-1")
 	// Repeating a write must leave the row as it was, timestamp included.
-	if err := s.SetProspectStatus(ctx, "req-1", StatusQualified); err != nil {
+	if err := s.SetProspectStatus(ctx, "req-1", StatusQualified, ""); err != nil {
 		t.Fatal(err)
 	}
 	p, err := s.FindProspectByLead(ctx, "lead-9")
@@ -244,7 +244,7 @@ func TestProspectStatusAndLead(t *testing.T) {
 	if !p.UpdatedAt.Equal(before.UpdatedAt) {
 		t.Errorf("repeated status write moved UpdatedAt from %v to %v", before.UpdatedAt, p.UpdatedAt)
 	}
-	if err := s.SetProspectStatus(ctx, "req-1", "Won"); !errors.Is(err, ErrInvalid) {
+	if err := s.SetProspectStatus(ctx, "req-1", "Won", ""); !errors.Is(err, ErrInvalid) {
 		t.Errorf("unknown status: %v", err)
 	}
 }
@@ -255,7 +255,7 @@ func TestNotFoundAndRequiredFields(t *testing.T) {
 	notFound := map[string]error{}
 	_, notFound["GetProspect"] = s.GetProspect(ctx, "nope")
 	_, notFound["FindProspectByLead"] = s.FindProspectByLead(ctx, "nope")
-	notFound["SetProspectStatus"] = s.SetProspectStatus(ctx, "nope", StatusApproved)
+	notFound["SetProspectStatus"] = s.SetProspectStatus(ctx, "nope", StatusApproved, "")
 	notFound["SetProspectLead"] = s.SetProspectLead(ctx, "nope", "lead")
 	_, notFound["GetCustomer"] = s.GetCustomer(ctx, "nope")
 	_, notFound["GetHierarchyByRequest"] = s.GetHierarchyByRequest(ctx, "nope")
@@ -297,7 +297,7 @@ func TestProspectsInStatus(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := s.SetProspectStatus(ctx, "req-b", StatusAwaitingQualification); err != nil {
+	if err := s.SetProspectStatus(ctx, "req-b", StatusAwaitingQualification, ""); err != nil {
 		t.Fatal(err)
 	}
 	ids, err := s.ProspectsInStatus(ctx, StatusReceived, time.Now().Add(time.Minute), 10)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
@@ -33,17 +34,20 @@ type FieldError = workflows.FieldError
 type Register interface {
 	ReserveRequest(ctx context.Context, p commerce.Prospect) (requestID string, created bool, err error)
 	GetProspect(ctx context.Context, requestID string) (commerce.Prospect, error)
+	SetProspectStatus(ctx context.Context, requestID, status, decision string) error
+	MarkProspectStarted(ctx context.Context, requestID string) error
+	UnstartedProspects(ctx context.Context, before time.Time, limit int) ([]string, error)
 	ListSalesEvents(ctx context.Context, requestID string) ([]commerce.SalesEvent, error)
-	ProspectsInStatus(ctx context.Context, status string, before time.Time, limit int) ([]string, error)
+	ListSentEmails(ctx context.Context, requestID string) ([]commerce.SentEmail, error)
 }
 
 // Service answers the intake endpoints.
 type Service struct {
 	Temporal client.Client
 	Register Register
-	// SalesCheckInterval is passed to each new workflow; zero means its default.
-	SalesCheckInterval time.Duration
-	Logger             *slog.Logger
+	// Timing is passed to each new workflow; zero values mean its defaults.
+	Timing workflows.Timing
+	Logger *slog.Logger
 }
 
 // Routes adds the intake endpoints to mux.
@@ -94,6 +98,25 @@ func (s *Service) submit(w http.ResponseWriter, r *http.Request) {
 	}
 	status := workflows.StatusReceived
 	if !created {
+		// A pending request whose workflow was terminated or failed is
+		// pending no longer: the register is brought in line, and this
+		// submission is a new request.
+		closed, err := s.settle(r.Context(), id)
+		if err != nil {
+			s.Logger.Error("Could not check the pending request's workflow", "requestId", id, "error", err)
+			writeError(w, http.StatusServiceUnavailable, "the request could not be registered; try again")
+			return
+		}
+		if closed {
+			s.Logger.Info("Pending request had ended without a decision; registering the new one", "previousRequestId", id)
+			if id, created, err = s.Register.ReserveRequest(r.Context(), p); err != nil || !created {
+				s.Logger.Error("Could not register request", "error", err)
+				writeError(w, http.StatusServiceUnavailable, "the request could not be registered; try again")
+				return
+			}
+		}
+	}
+	if !created {
 		// The pending request is started again: if its first start failed,
 		// this heals it; otherwise the start finds the running workflow.
 		pending, err := s.Register.GetProspect(r.Context(), id)
@@ -104,7 +127,7 @@ func (s *Service) submit(w http.ResponseWriter, r *http.Request) {
 		}
 		req, status = RequestOf(pending), workflows.Status(pending.Status)
 	}
-	req.SalesCheckInterval = s.SalesCheckInterval
+	req.Timing = s.Timing
 	if err := s.start(r.Context(), req); err != nil {
 		s.Logger.Error("Could not start onboarding", "requestId", id, "error", err)
 		writeError(w, http.StatusServiceUnavailable, "the request is registered but its processing could not start; send it again to retry")
@@ -127,6 +150,41 @@ func (s *Service) start(ctx context.Context, req workflows.Request) error {
 		return nil
 	}
 	return err
+}
+
+// settle looks at the workflow of a request the register shows pending. One
+// that ended without the register knowing (terminated, failed, timed out,
+// or cancelled before its clean-up ran) is recorded as Rejected with
+// decision Abandoned; one that completed, with its result. closed reports
+// either; a request whose workflow runs, or never started, is not closed.
+func (s *Service) settle(ctx context.Context, requestID string) (closed bool, err error) {
+	desc, err := s.Temporal.DescribeWorkflowExecution(ctx, workflows.WorkflowID(requestID), "")
+	var notFound *serviceerror.NotFound
+	switch {
+	case errors.As(err, &notFound):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	info := desc.GetWorkflowExecutionInfo()
+	status, decision := commerce.StatusRejected, string(workflows.DecisionAbandoned)
+	switch info.GetStatus() {
+	case enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING:
+		return false, s.Register.MarkProspectStarted(ctx, requestID)
+	case enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED:
+		var st workflows.State
+		run := s.Temporal.GetWorkflow(ctx, workflows.WorkflowID(requestID), info.GetExecution().GetRunId())
+		if err := run.Get(ctx, &st); err != nil {
+			return false, fmt.Errorf("read the result of request %s: %w", requestID, err)
+		}
+		status, decision = string(st.Status), string(st.Decision)
+	}
+	s.Logger.Warn("Request's workflow ended without a decision in the register; register brought in line",
+		"requestId", requestID, "workflowStatus", info.GetStatus().String(), "status", status, "decision", decision)
+	if err := s.Register.SetProspectStatus(ctx, requestID, status, decision); err != nil {
+		return false, err
+	}
+	return commerce.Decided(status), s.Register.MarkProspectStarted(ctx, requestID)
 }
 
 func (s *Service) show(w http.ResponseWriter, r *http.Request) {
@@ -162,7 +220,7 @@ func (s *Service) show(w http.ResponseWriter, r *http.Request) {
 		s.Logger.Warn("Could not query request; answering from the prospect register", "requestId", id, "error", err)
 	}
 	// Registered, but its workflow has not started (yet), or cannot be asked.
-	p, err := s.Register.GetProspect(r.Context(), id)
+	st, err := s.fromRegister(r.Context(), id)
 	if errors.Is(err, commerce.ErrNotFound) {
 		writeError(w, http.StatusNotFound, "no onboarding request with this id")
 		return
@@ -171,48 +229,87 @@ func (s *Service) show(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, "the request's state could not be read; try again")
 		return
 	}
-	writeJSON(w, http.StatusOK, workflows.State{RequestID: p.RequestID, Status: workflows.Status(p.Status), LeadID: p.LeadID})
+	writeJSON(w, http.StatusOK, st)
+}
+
+// fromRegister is what the prospect register knows of a request: its
+// status, decision, Sales records and the emails sent.
+func (s *Service) fromRegister(ctx context.Context, id string) (workflows.State, error) {
+	p, err := s.Register.GetProspect(ctx, id)
+	if err != nil {
+		return workflows.State{}, err
+	}
+	st := workflows.State{RequestID: p.RequestID, Status: workflows.Status(p.Status), LeadID: p.LeadID,
+		OpportunityID: p.OpportunityID, Decision: workflows.Decision(p.Decision)}
+	emails, err := s.Register.ListSentEmails(ctx, id)
+	if err != nil {
+		return workflows.State{}, err
+	}
+	for _, e := range emails {
+		st.EmailsSent = append(st.EmailsSent, workflows.EmailKind(e.Kind))
+	}
+	return st, s.addLateDecisions(ctx, &st)
 }
 
 // queryTimeout bounds the state query of one GET.
 const queryTimeout = 5 * time.Second
 
 // ResumeUnstarted starts the workflows of requests registered at least
-// olderThan ago whose start failed and was not sent again: a failed start
-// never loses a request. A request whose workflow runs or ran is left alone.
+// olderThan ago that are not known to run, so that a failed start (a
+// Temporal outage, a starter killed between registering and starting)
+// never loses a request. A request whose workflow runs is marked so; one
+// whose workflow closed is brought in line and never started again.
 func (s *Service) ResumeUnstarted(ctx context.Context, olderThan time.Duration) (int, error) {
-	ids, err := s.Register.ProspectsInStatus(ctx, commerce.StatusReceived, time.Now().Add(-olderThan), 100)
+	ids, err := s.Register.UnstartedProspects(ctx, time.Now().Add(-olderThan), 100)
 	if err != nil {
 		return 0, err
 	}
 	started := 0
+	var errs []error
 	for _, id := range ids {
-		p, err := s.Register.GetProspect(ctx, id)
-		if err != nil {
-			return started, err
-		}
-		req := RequestOf(p)
-		req.SalesCheckInterval = s.SalesCheckInterval
-		if err := s.start(ctx, req); err != nil {
-			return started, fmt.Errorf("start request %s: %w", id, err)
+		if err := s.resume(ctx, id); err != nil {
+			// One request that cannot start must not hold up the others.
+			errs = append(errs, fmt.Errorf("request %s: %w", id, err))
+			continue
 		}
 		started++
 	}
-	return started, nil
+	return started, errors.Join(errs...)
 }
 
-// KeepResuming runs ResumeUnstarted every interval until ctx ends.
-func (s *Service) KeepResuming(ctx context.Context, every time.Duration) {
+func (s *Service) resume(ctx context.Context, id string) error {
+	p, err := s.Register.GetProspect(ctx, id)
+	if err != nil {
+		return err
+	}
+	req := RequestOf(p)
+	req.Timing = s.Timing
+	_, err = s.Temporal.ExecuteWorkflow(ctx, workflows.StartOptions(id), workflows.WorkflowName, req)
+	var already *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &already) {
+		_, err = s.settle(ctx, id)
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	s.Logger.Info("Registered request started", "requestId", id)
+	return s.Register.MarkProspectStarted(ctx, id)
+}
+
+// KeepResuming runs ResumeUnstarted at once and then every interval until
+// ctx ends, for requests registered at least olderThan ago.
+func (s *Service) KeepResuming(ctx context.Context, every, olderThan time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
+		if n, err := s.ResumeUnstarted(ctx, olderThan); err != nil {
+			s.Logger.Warn("Could not resume every registered request", "resumed", n, "error", err)
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-		}
-		if n, err := s.ResumeUnstarted(ctx, every); err != nil {
-			s.Logger.Warn("Could not resume registered requests", "resumed", n, "error", err)
 		}
 	}
 }
@@ -251,7 +348,7 @@ func RequestOf(p commerce.Prospect) workflows.Request {
 // reported with the field's name.
 func decode(w http.ResponseWriter, r *http.Request, v any) []FieldError {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		return []FieldError{{"body", "must be JSON (Content-Type: application/json)"}}
+		return []FieldError{{Field: "body", Message: "must be JSON (Content-Type: application/json)"}}
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxRequestBody))
 	dec.DisallowUnknownFields()
@@ -266,16 +363,16 @@ func decode(w http.ResponseWriter, r *http.Request, v any) []FieldError {
 	var maxErr *http.MaxBytesError
 	switch {
 	case errors.As(err, &typeErr):
-		return []FieldError{{typeErr.Field, "must be a JSON " + jsonKind(typeErr.Type.Kind())}}
+		return []FieldError{{Field: typeErr.Field, Message: "must be a JSON " + jsonKind(typeErr.Type.Kind())}}
 	case errors.As(err, &maxErr):
-		return []FieldError{{"body", fmt.Sprintf("must be at most %d bytes", maxRequestBody)}}
+		return []FieldError{{Field: "body", Message: fmt.Sprintf("must be at most %d bytes", maxRequestBody)}}
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return []FieldError{{field, "is not a known field"}}
+		return []FieldError{{Field: field, Message: "is not a known field"}}
 	case errors.Is(err, io.EOF):
-		return []FieldError{{"body", "is empty"}}
+		return []FieldError{{Field: "body", Message: "is empty"}}
 	}
-	return []FieldError{{"body", "is not valid JSON: " + err.Error()}}
+	return []FieldError{{Field: "body", Message: "is not valid JSON: " + err.Error()}}
 }
 
 // jsonKind names a Go kind in the words of JSON, which the B2B site speaks.

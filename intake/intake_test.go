@@ -16,8 +16,11 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
+	workflowpb "go.temporal.io/api/workflow/v1"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 
@@ -43,13 +46,68 @@ type fakeTemporal struct {
 	starts   []start
 	queries  []string
 	states   map[string]workflows.State // by workflow ID
+	// closed are workflows that ran and ended, by workflow ID; results are
+	// the states the completed ones returned.
+	closed  map[string]enumspb.WorkflowExecutionStatus
+	results map[string]workflows.State
 }
 
+func newFakeTemporal() *fakeTemporal {
+	return &fakeTemporal{states: map[string]workflows.State{}, closed: map[string]enumspb.WorkflowExecutionStatus{},
+		results: map[string]workflows.State{}}
+}
+
+// ExecuteWorkflow records a start; like Temporal under the start options'
+// reuse policy, it refuses to start a workflow that closed.
 func (f *fakeTemporal) ExecuteWorkflow(_ context.Context, o client.StartWorkflowOptions, wf any, args ...any) (client.WorkflowRun, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if _, ok := f.closed[o.ID]; ok {
+		return nil, serviceerror.NewWorkflowExecutionAlreadyStarted("workflow execution already started", "", "run-1")
+	}
 	f.starts = append(f.starts, start{o, wf, args})
 	return nil, f.startErr
+}
+
+func (f *fakeTemporal) DescribeWorkflowExecution(_ context.Context, workflowID, _ string) (*workflowservice.DescribeWorkflowExecutionResponse, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	status, ok := f.closed[workflowID]
+	if !ok {
+		for _, s := range f.starts {
+			if s.Options.ID == workflowID && f.startErr == nil {
+				status, ok = enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, true
+			}
+		}
+	}
+	if !ok {
+		return nil, serviceerror.NewNotFound("workflow not found for ID: " + workflowID)
+	}
+	return &workflowservice.DescribeWorkflowExecutionResponse{WorkflowExecutionInfo: &workflowpb.WorkflowExecutionInfo{
+		Execution: &commonpb.WorkflowExecution{WorkflowId: workflowID, RunId: "run-1"}, Status: status}}, nil
+}
+
+func (f *fakeTemporal) GetWorkflow(_ context.Context, workflowID, _ string) client.WorkflowRun {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return fakeRun{result: f.results[workflowID]}
+}
+
+type fakeRun struct {
+	client.WorkflowRun
+	result workflows.State
+}
+
+func (r fakeRun) Get(_ context.Context, ptr any) error { return jsonValue{r.result}.Get(ptr) }
+
+func (f *fakeTemporal) startedIDs() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var ids []string
+	for _, s := range f.starts {
+		ids = append(ids, strings.TrimPrefix(s.Options.ID, "onboarding-"))
+	}
+	return ids
 }
 
 func (f *fakeTemporal) QueryWorkflow(_ context.Context, workflowID, _ string, queryType string, _ ...any) (converter.EncodedValue, error) {
@@ -105,13 +163,17 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{temporal: &fakeTemporal{states: map[string]workflows.State{}}, store: store, db: db}
+	f := &fixture{temporal: newFakeTemporal(), store: store, db: db}
 	mux := http.NewServeMux()
-	(&intake.Service{Temporal: f.temporal, Register: store, SalesCheckInterval: checkEvery,
-		Logger: slog.New(slog.DiscardHandler)}).Routes(mux)
+	f.service().Routes(mux)
 	f.server = httptest.NewServer(mux)
 	t.Cleanup(func() { f.server.Close(); db.Close(); store.Close() })
 	return f
+}
+
+func (f *fixture) service() *intake.Service {
+	return &intake.Service{Temporal: f.temporal, Register: f.store, Timing: workflows.Timing{SalesCheckInterval: checkEvery},
+		Logger: slog.New(slog.DiscardHandler)}
 }
 
 func (f *fixture) rows(t *testing.T) int {
@@ -305,7 +367,7 @@ func TestSubmitPendingDuplicate(t *testing.T) {
 	}
 
 	// A decided request lets the same requester apply again.
-	if err := f.store.SetProspectStatus(context.Background(), first.ID, commerce.StatusRejected); err != nil {
+	if err := f.store.SetProspectStatus(context.Background(), first.ID, commerce.StatusRejected, "OpportunityLost"); err != nil {
 		t.Fatal(err)
 	}
 	code, next := f.submit(t, requestJSON("mia.jansen@contoso.example"))
@@ -370,11 +432,14 @@ func TestResumeUnstartedStartsRequestsWhoseStartFailed(t *testing.T) {
 		t.Fatalf("second submit = %d", code)
 	}
 	other := f.temporal.recorded()[1].Args[0].(workflows.Request).RequestID
-	if err := f.store.SetProspectStatus(context.Background(), other, commerce.StatusAwaitingQualification); err != nil {
+	if err := f.store.SetProspectStatus(context.Background(), other, commerce.StatusAwaitingQualification, ""); err != nil {
 		t.Fatal(err)
 	}
 
-	service := &intake.Service{Temporal: f.temporal, Register: f.store, SalesCheckInterval: checkEvery, Logger: slog.New(slog.DiscardHandler)}
+	if err := f.store.MarkProspectStarted(context.Background(), other); err != nil {
+		t.Fatal(err)
+	}
+	service := f.service()
 	n, err := service.ResumeUnstarted(context.Background(), -time.Minute)
 	if err != nil || n != 1 {
 		t.Fatalf("resumed %d, %v; want 1", n, err)
@@ -439,7 +504,7 @@ func TestShow(t *testing.T) {
 	if err := f.store.SetProspectLead(ctx, id, "3f2c6a1e-8b7d-4c59-a0e4-1b2c3d4e5f60"); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.store.SetProspectStatus(ctx, id, commerce.StatusAwaitingQualification); err != nil {
+	if err := f.store.SetProspectStatus(ctx, id, commerce.StatusAwaitingQualification, ""); err != nil {
 		t.Fatal(err)
 	}
 	// IDs in another form name the same request.
@@ -499,3 +564,16 @@ func TestShowAddsDecisionsThatCameAfterClosing(t *testing.T) {
 		t.Errorf("ignored signals = %+v; want only the loss that came after closing", st.IgnoredSignals)
 	}
 }
+
+func validRequest() workflows.Request {
+	return workflows.Request{
+		Company: workflows.Company{Name: "Contoso Supplies B.V.", TaxID: "NL123456789B01", Address: workflows.Address{
+			Street: "Coolsingel 40", City: "Rotterdam", PostalCode: "3011 AD", CountryCode: "NL"}},
+		Requester: workflows.Requester{FirstName: "Mia", LastName: "Jansen", Email: "mia.jansen@contoso.example",
+			Phone: "+31 10 123 4567", JobTitle: "Head of Purchasing"},
+		Locale:   "nl-NL",
+		Comments: "We buy about 400 units a month.",
+	}
+}
+
+func jsonValueOf(raw []byte, v any) error { return json.Unmarshal(raw, v) }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/mail"
 	"strings"
+	"time"
 
 	gomail "github.com/wneessen/go-mail"
 )
@@ -41,16 +43,28 @@ func NewSender(cfg Config) (*Sender, error) {
 		return nil, err
 	}
 	s := &Sender{cfg: cfg}
-	if _, err := s.client(); err != nil {
+	if _, err := s.client(context.Background()); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
 // client makes a go-mail client per send: it is cheap, and no connection
-// state is shared between concurrent sends.
-func (s *Sender) client() (*gomail.Client, error) {
-	opts := []gomail.Option{gomail.WithPort(s.cfg.Port), gomail.WithTimeout(s.cfg.Timeout)}
+// state is shared between concurrent sends. With a context, the session ends
+// by the context's deadline: go-mail itself takes the context for dialling
+// only, and bounds each later command by the timeout alone.
+func (s *Sender) client(ctx context.Context) (*gomail.Client, error) {
+	timeout := s.cfg.Timeout
+	deadline, bounded := ctx.Deadline()
+	if bounded {
+		timeout = max(min(timeout, time.Until(deadline)), time.Millisecond)
+	}
+	opts := []gomail.Option{gomail.WithPort(s.cfg.Port), gomail.WithTimeout(timeout)}
+	// Implicit TLS needs go-mail's own dialer, which knows the connection
+	// is encrypted; there each command is bounded by the time left instead.
+	if bounded && s.cfg.TLS != TLSImplicit {
+		opts = append(opts, gomail.WithDialContextFunc(deadlineDialer(ctx, deadline)))
+	}
 	switch s.cfg.TLS {
 	case TLSNone:
 		opts = append(opts, gomail.WithTLSPolicy(gomail.NoTLS))
@@ -74,13 +88,15 @@ func (s *Sender) client() (*gomail.Client, error) {
 	return c, nil
 }
 
-// Send delivers m. Its errors are classified by IsPermanent.
+// Send delivers m, giving up by ctx's deadline. Its errors are classified
+// by IsPermanent. A server may still deliver a message whose session was
+// cut short: sending is at least once, and m.MessageID tells the copies apart.
 func (s *Sender) Send(ctx context.Context, m Message) error {
 	msg, id, err := s.build(m)
 	if err != nil {
 		return err
 	}
-	c, err := s.client()
+	c, err := s.client(ctx)
 	if err != nil {
 		return err
 	}
@@ -177,4 +193,54 @@ func redact(s, addr string) string {
 	}
 	s = strings.ReplaceAll(s, addr, "<recipient>")
 	return strings.ReplaceAll(s, strings.ToLower(addr), "<recipient>")
+}
+
+// deadlineDialer dials connections that never wait past deadline, whatever
+// deadline go-mail sets per command, and that close when ctx ends.
+func deadlineDialer(ctx context.Context, deadline time.Time) gomail.DialContextFunc {
+	return func(dialCtx context.Context, network, address string) (net.Conn, error) {
+		var d net.Dialer
+		conn, err := d.DialContext(dialCtx, network, address)
+		if err != nil {
+			return nil, err
+		}
+		dc := &deadlineConn{Conn: conn, limit: deadline}
+		if err := dc.SetDeadline(deadline); err != nil {
+			conn.Close()
+			return nil, err
+		}
+		stop := context.AfterFunc(ctx, func() { conn.Close() })
+		dc.stop = stop
+		return dc, nil
+	}
+}
+
+type deadlineConn struct {
+	net.Conn
+	limit time.Time
+	stop  func() bool
+}
+
+func earliest(t, limit time.Time) time.Time {
+	if t.IsZero() || t.After(limit) {
+		return limit
+	}
+	return t
+}
+
+func (c *deadlineConn) SetDeadline(t time.Time) error {
+	return c.Conn.SetDeadline(earliest(t, c.limit))
+}
+func (c *deadlineConn) SetReadDeadline(t time.Time) error {
+	return c.Conn.SetReadDeadline(earliest(t, c.limit))
+}
+func (c *deadlineConn) SetWriteDeadline(t time.Time) error {
+	return c.Conn.SetWriteDeadline(earliest(t, c.limit))
+}
+
+func (c *deadlineConn) Close() error {
+	if c.stop != nil {
+		c.stop()
+	}
+	return c.Conn.Close()
 }

@@ -1,6 +1,8 @@
 // Package sales is the Sales port: a client for Dynamics 365 Sales through the Dataverse Web API.
 //
-// Every error it returns is an *Error that says whether retrying can help (IsPermanent).
+// Every error it returns is an *Error, classified where it is born: IsPermanent says whether retrying
+// can help, IsNotFound that the record is not in Sales, IsUnauthorized that Sales refused the app
+// itself, and RetryAfterOf how long Sales asked the caller to wait.
 package sales
 
 import (
@@ -106,6 +108,9 @@ type request struct {
 	query  string // already encoded
 	body   any
 	prefer string
+	// ifMatch "*" turns a PATCH into an update of an existing row: without it, Dataverse creates a
+	// missing row (upsert). https://learn.microsoft.com/power-apps/developer/data-platform/webapi/perform-conditional-operations-using-web-api#prevent-create-in-upsert
+	ifMatch string
 }
 
 type response struct {
@@ -171,6 +176,9 @@ func (c *Client) send(ctx context.Context, r request, target string, payload []b
 	if r.prefer != "" {
 		req.Header.Set("Prefer", r.prefer)
 	}
+	if r.ifMatch != "" {
+		req.Header.Set("If-Match", r.ifMatch)
+	}
 	res, err := c.http.Do(req)
 	if err != nil {
 		return response{}, &Error{Op: r.op, Err: err}
@@ -208,7 +216,8 @@ func statusError(op string, resp response) *Error {
 		e.Code = body.Error.Code
 		e.Message = body.Error.Message
 	}
-	if resp.status == http.StatusNotFound {
+	// A 404 for an unknown URL segment (entity set, action) is a wrong request, not a missing record.
+	if resp.status == http.StatusNotFound && !e.hasCode(codeResourceSegmentUnknown) {
 		e.Err = ErrNotFound
 	}
 	return e
@@ -219,7 +228,7 @@ func statusError(op string, resp response) *Error {
 func tokenError(op string, err error) *Error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) && re.Response != nil {
-		e := &Error{Op: op, StatusCode: re.Response.StatusCode, RetryAfter: retryAfter(re.Response.Header), Err: err}
+		e := &Error{Op: op, StatusCode: re.Response.StatusCode, RetryAfter: retryAfter(re.Response.Header), Err: err, token: true}
 		if e.Permanent() {
 			e.Message = "the token endpoint rejected the Sales credentials (check the client ID, secret, tenant and scope)"
 		} else {
@@ -227,7 +236,7 @@ func tokenError(op string, err error) *Error {
 		}
 		return e
 	}
-	return &Error{Op: op, Message: "getting an access token", Err: err}
+	return &Error{Op: op, Message: "getting an access token", Err: err, token: true}
 }
 
 // decode parses a JSON response body into v.

@@ -330,10 +330,13 @@ func TestEnsureLeadCreatesOnlyOnce(t *testing.T) {
 	if got := post.Header.Get("Content-Type"); got != "application/json; charset=utf-8" {
 		t.Errorf("Content-Type = %q", got)
 	}
+	if got := post.Query.Get("$select"); got != "leadid" {
+		t.Errorf("$select = %q, want leadid", got)
+	}
 	body := decodeBody(t, post.Body)
 	want := map[string]any{"cr5_prospect": "req-'7'", "subject": "B2B partner request", "firstname": "Ada",
 		"lastname": "Lovelace", "emailaddress1": "ada@example.com", "companyname": "Analytical Engines",
-		"address1_country": "GB"}
+		"address1_country": "GB", "leadid": LeadIDFor("req-'7'")}
 	if len(body) != len(want) {
 		t.Errorf("create body = %v, want exactly %v (no empty or state columns)", body, want)
 	}
@@ -458,6 +461,9 @@ func TestDisqualifyLead(t *testing.T) {
 	}
 	if got := string(r.Body); got != `{"statecode":2,"statuscode":6}` {
 		t.Errorf("body = %s", got)
+	}
+	if got := r.Header.Get("If-Match"); got != "*" {
+		t.Errorf("If-Match = %q, want * so that a missing lead is not created by upsert", got)
 	}
 
 	err := c.DisqualifyLead(context.Background(), leadID, 3)

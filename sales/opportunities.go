@@ -15,7 +15,9 @@ const (
 // GetOpportunity reads one opportunity. One Sales does not have is an error wrapping ErrNotFound.
 func (c *Client) GetOpportunity(ctx context.Context, id string) (Opportunity, error) {
 	var r record
-	if err := c.get(ctx, "get opportunity", "opportunities", id, strings.Join(opportunityColumns, ","), &r); err != nil {
+	// The customer lookup points at an account or a contact; only the annotation says which.
+	prefer := `odata.include-annotations="` + lookupLogicalName + `"`
+	if err := c.get(ctx, "get opportunity", "opportunities", id, strings.Join(opportunityColumns, ","), prefer, &r); err != nil {
 		return Opportunity{}, err
 	}
 	return opportunityFromRecord(r), nil
@@ -24,7 +26,7 @@ func (c *Client) GetOpportunity(ctx context.Context, id string) (Opportunity, er
 // GetAccount reads one account. One Sales does not have is an error wrapping ErrNotFound.
 func (c *Client) GetAccount(ctx context.Context, id string) (Account, error) {
 	var r record
-	if err := c.get(ctx, "get account", "accounts", id, strings.Join(accountColumns, ","), &r); err != nil {
+	if err := c.get(ctx, "get account", "accounts", id, strings.Join(accountColumns, ","), "", &r); err != nil {
 		return Account{}, err
 	}
 	return accountFromRecord(r), nil
@@ -33,7 +35,7 @@ func (c *Client) GetAccount(ctx context.Context, id string) (Account, error) {
 // GetContact reads one contact. One Sales does not have is an error wrapping ErrNotFound.
 func (c *Client) GetContact(ctx context.Context, id string) (Contact, error) {
 	var r record
-	if err := c.get(ctx, "get contact", "contacts", id, strings.Join(contactColumns, ","), &r); err != nil {
+	if err := c.get(ctx, "get contact", "contacts", id, strings.Join(contactColumns, ","), "", &r); err != nil {
 		return Contact{}, err
 	}
 	return contactFromRecord(r), nil

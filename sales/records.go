@@ -60,6 +60,8 @@ func (s OpportunityState) String() string {
 
 // Lead is a Sales lead. ProspectID is the Commerce prospect it was made for.
 type Lead struct {
+	// ID is the lead's leadid. CreateLead creates the lead with it when it is set (Dataverse lets a
+	// client choose the primary key), and lets Dataverse choose one when it is empty.
 	ID          string
 	ProspectID  string
 	Subject     string
@@ -78,6 +80,10 @@ type Lead struct {
 	StatusCode  int
 	// QualifyingOpportunityID is the opportunity that qualifying the lead created.
 	QualifyingOpportunityID string
+	// Merged tells that a seller merged this lead into another, MasterID, which carries on in its
+	// place; Dataverse sets both and deactivates the merged lead. Neither is written by CreateLead.
+	Merged   bool
+	MasterID string
 }
 
 // Opportunity is a Sales opportunity.
@@ -85,11 +91,24 @@ type Opportunity struct {
 	ID                string
 	Name              string
 	OriginatingLeadID string
-	AccountID         string
-	ContactID         string
-	State             OpportunityState
-	StatusCode        int
+	// AccountID and ContactID are the opportunity's parent account and contact. When Sales has no
+	// parent of a kind but the customer is of that kind, the customer stands in: a seller may fill
+	// in only the (required) customer.
+	AccountID string
+	ContactID string
+	// CustomerID is the opportunity's customer and CustomerKind its table: CustomerAccount or
+	// CustomerContact.
+	CustomerID   string
+	CustomerKind string
+	State        OpportunityState
+	StatusCode   int
 }
+
+// The tables an opportunity's customer can be in, as Opportunity.CustomerKind names them.
+const (
+	CustomerAccount = "account"
+	CustomerContact = "contact"
+)
 
 // Account is a Sales account: the partner's organization.
 type Account struct {
@@ -125,9 +144,10 @@ type Qualification struct {
 var (
 	leadColumns = []string{"leadid", "subject", "firstname", "lastname", "emailaddress1", "telephone1",
 		"jobtitle", "companyname", "address1_line1", "address1_city", "address1_postalcode",
-		"address1_country", "description", "statecode", "statuscode", "_qualifyingopportunityid_value"}
+		"address1_country", "description", "statecode", "statuscode", "_qualifyingopportunityid_value",
+		"merged", "_masterid_value"}
 	opportunityColumns = []string{"opportunityid", "name", "_originatingleadid_value",
-		"_parentaccountid_value", "_parentcontactid_value", "statecode", "statuscode"}
+		"_parentaccountid_value", "_parentcontactid_value", "_customerid_value", "statecode", "statuscode"}
 	accountColumns = []string{"accountid", "name", "address1_line1", "address1_city",
 		"address1_postalcode", "address1_country", "telephone1", "emailaddress1"}
 	contactColumns = []string{"contactid", "firstname", "lastname", "emailaddress1", "telephone1",
@@ -143,6 +163,14 @@ func (r record) str(col string) string {
 		return ""
 	}
 	return *s
+}
+
+func (r record) boolean(col string) bool {
+	var b *bool
+	if json.Unmarshal(r[col], &b) != nil || b == nil {
+		return false
+	}
+	return *b
 }
 
 func (r record) num(col string) int {
@@ -172,45 +200,48 @@ func (c *Client) leadFromRecord(r record) Lead {
 		State:                   LeadState(r.num("statecode")),
 		StatusCode:              r.num("statuscode"),
 		QualifyingOpportunityID: r.str("_qualifyingopportunityid_value"),
+		Merged:                  r.boolean("merged"),
+		MasterID:                r.str("_masterid_value"),
 	}
 }
 
-// leadBody is the lead as a create request carries it. Empty fields are left out so that
-// Dataverse applies its own defaults; state and status are Dataverse's to set.
-func (c *Client) leadBody(l Lead) map[string]string {
-	body := map[string]string{}
-	for col, v := range map[string]string{
-		c.cfg.ProspectIDColumn: l.ProspectID,
-		"subject":              l.Subject,
-		"firstname":            l.FirstName,
-		"lastname":             l.LastName,
-		"emailaddress1":        l.Email,
-		"telephone1":           l.Phone,
-		"jobtitle":             l.JobTitle,
-		"companyname":          l.CompanyName,
-		"address1_line1":       l.Street,
-		"address1_city":        l.City,
-		"address1_postalcode":  l.PostalCode,
-		"address1_country":     l.Country,
-		"description":          l.Description,
-	} {
-		if v != "" {
-			body[col] = v
+// leadBody is the lead's personal and company columns as a request carries them. Empty fields are
+// left out, so that a create gets Dataverse's defaults and an update leaves those columns alone;
+// state and status are Dataverse's to set.
+func leadBody(l Lead) map[string]any {
+	body := map[string]any{}
+	for _, f := range leadFields(l) {
+		if f.value != "" {
+			body[f.column] = f.value
 		}
 	}
 	return body
 }
 
+// lookupLogicalName is the annotation that names the table a lookup points at, which a customer
+// lookup (account or contact) needs. Dataverse sends it when the Prefer header asks:
+// https://learn.microsoft.com/power-apps/developer/data-platform/webapi/query-data-web-api#lookup-property-data
+const lookupLogicalName = "Microsoft.Dynamics.CRM.lookuplogicalname"
+
 func opportunityFromRecord(r record) Opportunity {
-	return Opportunity{
+	o := Opportunity{
 		ID:                r.str("opportunityid"),
 		Name:              r.str("name"),
 		OriginatingLeadID: r.str("_originatingleadid_value"),
 		AccountID:         r.str("_parentaccountid_value"),
 		ContactID:         r.str("_parentcontactid_value"),
+		CustomerID:        r.str("_customerid_value"),
+		CustomerKind:      r.str("_customerid_value@" + lookupLogicalName),
 		State:             OpportunityState(r.num("statecode")),
 		StatusCode:        r.num("statuscode"),
 	}
+	if o.CustomerKind == CustomerAccount && o.AccountID == "" {
+		o.AccountID = o.CustomerID
+	}
+	if o.CustomerKind == CustomerContact && o.ContactID == "" {
+		o.ContactID = o.CustomerID
+	}
+	return o
 }
 
 func accountFromRecord(r record) Account {

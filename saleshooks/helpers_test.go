@@ -2,17 +2,21 @@ package saleshooks_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
+
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
 
 	"github.com/partner-onboarding/onboarding/sales"
 	"github.com/partner-onboarding/onboarding/salesstandin"
+	"github.com/partner-onboarding/onboarding/workflows"
 )
 
 // The IDs the files under testdata use; receiver tests swap them for the
@@ -82,54 +86,45 @@ func newLead(t *testing.T, c *sales.Client, prospect string) string {
 	return id
 }
 
-// countingResolver counts the Sales look-ups the receiver makes.
-type countingResolver struct {
-	sales *sales.Client
-	calls atomic.Int32
+type start struct {
+	WorkflowID string
+	Event      workflows.SalesEvent
 }
 
-func (r *countingResolver) GetLead(ctx context.Context, id string) (sales.Lead, error) {
-	r.calls.Add(1)
-	return r.sales.GetLead(ctx, id)
+// fakeStarter records the SalesEvent workflows the receiver starts; like
+// Temporal, it refuses a second start of one workflow ID.
+type fakeStarter struct {
+	mu     sync.Mutex
+	err    error
+	starts []start
+	ids    map[string]bool
+	got    chan struct{}
 }
 
-func (r *countingResolver) GetOpportunity(ctx context.Context, id string) (sales.Opportunity, error) {
-	r.calls.Add(1)
-	return r.sales.GetOpportunity(ctx, id)
+func newStarter() *fakeStarter {
+	return &fakeStarter{ids: map[string]bool{}, got: make(chan struct{}, 16)}
 }
 
-type signal struct {
-	WorkflowID, RunID, Name string
-	Arg                     any
-}
-
-// fakeSignaler records signals and answers err for each.
-type fakeSignaler struct {
-	mu      sync.Mutex
-	err     error
-	signals []signal
-	got     chan struct{}
-}
-
-func newSignaler() *fakeSignaler { return &fakeSignaler{got: make(chan struct{}, 16)} }
-
-func (f *fakeSignaler) SignalWorkflow(_ context.Context, workflowID, runID, name string, arg any) error {
+func (f *fakeStarter) ExecuteWorkflow(_ context.Context, opts client.StartWorkflowOptions, wf any, args ...any) (client.WorkflowRun, error) {
 	f.mu.Lock()
-	f.signals = append(f.signals, signal{workflowID, runID, name, arg})
-	err := f.err
-	f.mu.Unlock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return nil, f.err
+	}
+	if wf != workflows.SalesEventWorkflowName || len(args) != 1 || opts.TaskQueue != workflows.TaskQueue {
+		return nil, fmt.Errorf("unexpected start of %v with %d arguments on %q", wf, len(args), opts.TaskQueue)
+	}
+	if f.ids[opts.ID] {
+		return nil, serviceerror.NewWorkflowExecutionAlreadyStarted("workflow execution already started", "", "")
+	}
+	f.ids[opts.ID] = true
+	f.starts = append(f.starts, start{WorkflowID: opts.ID, Event: args[0].(workflows.SalesEvent)})
 	f.got <- struct{}{}
-	return err
+	return nil, nil
 }
 
-func (f *fakeSignaler) all() []signal {
+func (f *fakeStarter) all() []start {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]signal(nil), f.signals...)
-}
-
-func (f *fakeSignaler) reset() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.signals = nil
+	return append([]start(nil), f.starts...)
 }

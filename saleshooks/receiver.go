@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -12,9 +13,8 @@ import (
 	"time"
 
 	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
 
-	"github.com/partner-onboarding/onboarding/commerce"
-	"github.com/partner-onboarding/onboarding/sales"
 	"github.com/partner-onboarding/onboarding/sales/webhook"
 	"github.com/partner-onboarding/onboarding/workflows"
 )
@@ -23,21 +23,9 @@ import (
 // over 256 KB itself, so this leaves room to spare.
 const DefaultMaxBody = 1 << 20
 
-// Resolver looks up in Sales what a webhook body does not carry.
-type Resolver interface {
-	GetLead(ctx context.Context, id string) (sales.Lead, error)
-	GetOpportunity(ctx context.Context, id string) (sales.Opportunity, error)
-}
-
-// Events is the record of handled Sales events, by Dataverse operation.
-type Events interface {
-	SalesEventSeen(ctx context.Context, eventID string) (commerce.SalesEvent, bool, error)
-	RecordSalesEvent(ctx context.Context, e commerce.SalesEvent) error
-}
-
-// Signaler delivers a signal to a workflow; a Temporal client is one.
-type Signaler interface {
-	SignalWorkflow(ctx context.Context, workflowID, runID, signalName string, arg any) error
+// Starter starts a workflow; a Temporal client is one.
+type Starter interface {
+	ExecuteWorkflow(ctx context.Context, options client.StartWorkflowOptions, workflow any, args ...any) (client.WorkflowRun, error)
 }
 
 // Auth is how a Dataverse service endpoint authenticates: WebhookKey sends
@@ -50,11 +38,13 @@ type Auth struct {
 	HeaderValues []string
 }
 
-// Receiver answers POST /v1/hooks/dataverse.
+// Receiver answers POST /v1/hooks/dataverse. Once a webhook is authenticated
+// and read, the decision in it is handed to a SalesEvent workflow, which
+// finds the request in Sales and signals it with retries of its own:
+// Dataverse retries a webhook once at most, so the receiver takes ownership
+// at once instead of depending on Sales being reachable now.
 type Receiver struct {
-	Temporal         Signaler
-	Sales            Resolver
-	Events           Events
+	Temporal         Starter
 	Auth             Auth
 	MaxBody          int64
 	ProspectIDColumn string
@@ -92,7 +82,7 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	log := rc.Logger.With("message", c.MessageName, "entity", c.PrimaryEntityName,
-		"entityId", c.PrimaryEntityId, "dataverseRequestId", c.RequestId,
+		"entityId", c.PrimaryEntityId, "dataverseRequestId", c.RequestId, "operationId", c.OperationId,
 		"correlationId", r.Header.Get(webhook.HeaderCorrelationID),
 		"trimmed", r.Header.Get(webhook.HeaderMsgSizeExceeded) != "")
 
@@ -102,122 +92,38 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		answer(w, http.StatusOK, "ignored: no onboarding decision")
 		return
 	}
+	ev := workflows.SalesEvent{EventID: d.EventID, Signal: d.Signal, Message: c.MessageName, LeadID: d.LeadID,
+		OpportunityID: d.OpportunityID, ContactID: d.ContactID, AccountID: d.AccountID, ProspectID: d.ProspectID}
+	if ev.EventID == "" {
+		// Neither RequestId nor OperationId: Dataverse's retry sends the
+		// same body, which then names the same event.
+		sum := sha256.Sum256(body)
+		ev.EventID = hex.EncodeToString(sum[:16])
+	}
+	opts := workflows.SalesEventStartOptions(ev)
+	log = log.With("signal", d.Signal, "workflowId", opts.ID)
+
 	// Stay well inside Dataverse's 60-second timeout: a late 503 still
 	// earns the one retry, a timeout earns nothing.
-	ctx, cancel := context.WithTimeout(r.Context(), deliveryTimeout)
+	ctx, cancel := context.WithTimeout(r.Context(), handOverTimeout)
 	defer cancel()
-	status, msg := rc.deliver(ctx, d, log)
-	answer(w, status, msg)
-}
-
-// deliveryTimeout bounds the Sales lookups and the signal of one webhook.
-const deliveryTimeout = 20 * time.Second
-
-// deliver finds the decision's request and signals its workflow. It answers
-// 503 only when Sales or Temporal could not be reached, so that Dataverse
-// retries; everything else is acknowledged.
-func (rc *Receiver) deliver(ctx context.Context, d Decision, log *slog.Logger) (int, string) {
-	requestID, err := rc.resolve(ctx, &d)
+	_, err = rc.Temporal.ExecuteWorkflow(ctx, opts, workflows.SalesEventWorkflowName, ev)
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	switch {
-	case err != nil && sales.IsPermanent(err):
-		log.Warn("Webhook ignored: Sales does not know the record", "error", err)
-		return http.StatusOK, "ignored: unknown record"
+	case errors.As(err, &started):
+		log.Info("Repeated webhook: its decision was taken over before")
+		answer(w, http.StatusOK, "duplicate: already taken over")
 	case err != nil:
-		log.Error("Webhook not delivered: Sales lookup failed", "error", err)
-		return http.StatusServiceUnavailable, "Sales could not be reached; retry"
-	case requestID == "":
-		log.Info("Webhook ignored: not a Commerce B2B lead")
-		return http.StatusOK, "ignored: not a Commerce B2B lead"
-	}
-	log = log.With("requestId", requestID, "signal", d.Signal)
-
-	if d.EventID != "" {
-		seen, found, err := rc.Events.SalesEventSeen(ctx, d.EventID)
-		if err != nil {
-			log.Error("Webhook not delivered: the event record could not be read", "error", err)
-			return http.StatusServiceUnavailable, "the event record could not be read; retry"
-		}
-		if found {
-			log.Info("Duplicate webhook: already handled", "outcome", seen.Outcome)
-			return http.StatusOK, "duplicate: already " + seen.Outcome
-		}
-	}
-
-	event := commerce.SalesEvent{EventID: d.EventID, RequestID: requestID, Signal: d.Signal,
-		RecordID: firstNonEmpty(d.OpportunityID, d.LeadID)}
-	err = rc.Temporal.SignalWorkflow(ctx, workflows.WorkflowID(requestID), "", d.Signal, payload(d))
-	var notFound *serviceerror.NotFound
-	switch {
-	case errors.As(err, &notFound):
-		// The request was decided and closed: the decision is recorded with
-		// it, where its state shows it, and never applied.
-		event.Outcome = commerce.EventRequestClosed
-		if err := rc.record(ctx, event); err != nil {
-			log.Error("Webhook not recorded", "error", err)
-			return http.StatusServiceUnavailable, "the decision could not be recorded; retry"
-		}
-		log.Warn("Decision for a request already closed: recorded, not applied")
-		return http.StatusOK, "recorded: the request is already closed"
-	case err != nil:
-		log.Error("Webhook not delivered: signal failed", "error", err)
-		return http.StatusServiceUnavailable, "the decision could not be delivered; retry"
-	}
-	event.Outcome = commerce.EventDelivered
-	if err := rc.record(ctx, event); err != nil {
-		// The workflow has the decision and ignores a repeat of it.
-		log.Warn("Delivered webhook not recorded", "error", err)
-	}
-	log.Info("Decision delivered")
-	return http.StatusOK, "delivered"
-}
-
-// record keeps an event that Dataverse identified; one without an ID
-// cannot be recognised again, so there is nothing to keep.
-func (rc *Receiver) record(ctx context.Context, e commerce.SalesEvent) error {
-	if e.EventID == "" {
-		return nil
-	}
-	return rc.Events.RecordSalesEvent(ctx, e)
-}
-
-// resolve finds the request a decision belongs to, filling in from Sales the
-// IDs the body lacks. An empty request ID means the lead is not one of ours.
-func (rc *Receiver) resolve(ctx context.Context, d *Decision) (string, error) {
-	if d.LeadID == "" {
-		opp, err := rc.Sales.GetOpportunity(ctx, d.OpportunityID)
-		if err != nil {
-			return "", err
-		}
-		d.LeadID = opp.OriginatingLeadID
-		if d.LeadID == "" {
-			return "", nil
-		}
-	}
-	needsOpportunity := d.Signal == workflows.SignalLeadQualified && d.OpportunityID == ""
-	if d.ProspectID != "" && !needsOpportunity {
-		return d.ProspectID, nil
-	}
-	lead, err := rc.Sales.GetLead(ctx, d.LeadID)
-	if err != nil {
-		return "", err
-	}
-	if needsOpportunity {
-		d.OpportunityID = lead.QualifyingOpportunityID
-	}
-	return lead.ProspectID, nil
-}
-
-func payload(d Decision) any {
-	switch d.Signal {
-	case workflows.SignalLeadQualified:
-		return workflows.LeadQualified{LeadID: d.LeadID, OpportunityID: d.OpportunityID,
-			ContactID: d.ContactID, AccountID: d.AccountID, EventID: d.EventID}
-	case workflows.SignalLeadDisqualified:
-		return workflows.LeadDisqualified{LeadID: d.LeadID, EventID: d.EventID}
+		log.Error("Webhook not taken over: the Sales event could not be started", "error", err)
+		answer(w, http.StatusServiceUnavailable, "the decision could not be taken over; retry")
 	default:
-		return workflows.OpportunityClosed{OpportunityID: d.OpportunityID, EventID: d.EventID}
+		log.Info("Decision taken over")
+		answer(w, http.StatusOK, "accepted")
 	}
 }
+
+// handOverTimeout bounds starting the SalesEvent workflow of one webhook.
+const handOverTimeout = 20 * time.Second
 
 // allows compares every configured secret in constant time, hashing first so
 // that not even a key's length leaks.

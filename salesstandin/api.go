@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
+	"unicode/utf16"
 )
 
 // handleGet answers GET on an entity set (a query) or on one row.
@@ -22,13 +25,17 @@ func (s *Server) handleGet(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
+	preference, lookupNames := includeAnnotations(r.Header, annotationLookupLogicalName)
+	if lookupNames {
+		w.Header().Set("Preference-Applied", "odata.include-annotations="+preference)
+	}
 	if id != "" {
 		row, ok := s.store.get(set.name, id)
 		if !ok {
 			writeError(w, notFound(set, id))
 			return
 		}
-		out := render(set, row, q.selected)
+		out := render(set, row, q.selected, lookupNames)
 		out["@odata.context"] = contextURL(r, set, q.selected, true)
 		writeJSON(w, http.StatusOK, out)
 		return
@@ -36,7 +43,7 @@ func (s *Server) handleGet(w http.ResponseWriter, r *http.Request) {
 	rows := q.apply(set.key, s.store.list(set.name, nil))
 	value := make([]map[string]any, 0, len(rows))
 	for _, row := range rows {
-		value = append(value, render(set, row, q.selected))
+		value = append(value, render(set, row, q.selected, lookupNames))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"@odata.context": contextURL(r, set, q.selected, false), "value": value})
 }
@@ -58,27 +65,33 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
+	q, err := parseQuery(set, r.URL.Query())
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	// A held create commits when the hold ends, whether or not the client still waits for it, as a
+	// slow Dataverse does; only then is the answer written.
+	held := s.holdLeadCreate()
 	leadID, _ := fields[set.key].(string)
 	delete(fields, set.key)
 	lead, err := s.createLead(strings.ToLower(leadID), fields)
+	held()
 	if err != nil {
 		writeError(w, err)
 		return
 	}
 	leadID = lead.str(set.key)
 	s.log.Info("lead created", "lead_id", leadID)
-	w.Header().Set("OData-EntityId", fmt.Sprintf("%s%s%s(%s)", baseURL(r), apiPrefix, set.name, leadID))
+	// Dataverse sends OData-EntityId only when it answers without the record:
+	// https://learn.microsoft.com/power-apps/developer/data-platform/webapi/create-entity-web-api#create-with-data-returned
 	if !strings.Contains(r.Header.Get("Prefer"), "return=representation") {
+		w.Header().Set("OData-EntityId", fmt.Sprintf("%s%s%s(%s)", baseURL(r), apiPrefix, set.name, leadID))
 		w.Header().Set("OData-Version", "4.0")
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	q, err := parseQuery(set, r.URL.Query())
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	out := render(set, lead, q.selected)
+	out := render(set, lead, q.selected, false)
 	out["@odata.context"] = contextURL(r, set, q.selected, true)
 	w.Header().Set("Preference-Applied", "return=representation")
 	writeJSON(w, http.StatusCreated, out)
@@ -120,7 +133,7 @@ func (s *Server) handleBoundAction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if set.name != setLeads || id == "" || r.PathValue("action") != "Microsoft.Dynamics.CRM.QualifyLead" {
-		writeError(w, &apiError{http.StatusNotFound, codeBadQuery,
+		writeError(w, &apiError{http.StatusNotFound, codeUnknownSegment,
 			fmt.Sprintf("Resource not found for the segment '%s'; the stand-in knows leads(<id>)/Microsoft.Dynamics.CRM.QualifyLead only.", r.PathValue("action"))})
 		return
 	}
@@ -179,13 +192,15 @@ func (s *Server) handleCloseOpportunity(won bool) http.HandlerFunc {
 	}
 }
 
-// readRow reads a row body and checks each column exists, may be set, and has the right type.
+// readRow reads a row body and checks each column exists, may be set, has the right type and fits,
+// in column order so that the same body always gets the same answer.
 func readRow(r *http.Request, set entitySet, create bool) (record, error) {
 	var fields record
 	if err := readJSON(r, &fields); err != nil {
 		return nil, err
 	}
-	for col, v := range fields {
+	for _, col := range slices.Sorted(maps.Keys(fields)) {
+		v := fields[col]
 		switch {
 		case col == set.key && create:
 			id, ok := v.(string)
@@ -193,7 +208,10 @@ func readRow(r *http.Request, set entitySet, create bool) (record, error) {
 				return nil, badRequest("%s must be a GUID.", col)
 			}
 		case !set.has(col):
-			return nil, badQuery("Invalid property '%s' was found in entity 'Microsoft.Dynamics.CRM.%s'.", col, set.logicalName)
+			// The message of "Troubleshoot Dataverse Web API client errors" for an unknown property
+			// in a create or update body.
+			return nil, badQuery("An error occurred while validating input parameters: Microsoft.Crm.CrmException: "+
+				"Invalid property '%s' was found in entity 'Microsoft.Dynamics.CRM.%s'.", col, set.logicalName)
 		case !set.canSet(col):
 			return nil, badRequest("The column %s of %s cannot be set by a client.", col, set.logicalName)
 		case col == "statecode" || col == "statuscode":
@@ -203,12 +221,34 @@ func readRow(r *http.Request, set entitySet, create bool) (record, error) {
 			}
 			fields[col] = n
 		default:
-			if _, ok := v.(string); !ok && v != nil {
+			text, ok := v.(string)
+			if !ok && v != nil {
 				return nil, badRequest("%s must be a string or null.", col)
+			}
+			if limit, ok := set.maxLength[col]; ok && utf16Length(text) > limit {
+				return nil, tooLong(set, col, limit)
 			}
 		}
 	}
 	return fields, nil
+}
+
+// tooLong is Dataverse's answer to a value longer than its column, as Microsoft's example of a failed
+// request in a batch shows it, two spaces included:
+// https://learn.microsoft.com/power-apps/developer/data-platform/webapi/execute-batch-operations-using-web-api
+func tooLong(set entitySet, col string, limit int) *apiError {
+	return &apiError{http.StatusBadRequest, codeStringTooLong, fmt.Sprintf(
+		"A validation error occurred.  The length of the '%s' attribute of the '%s' entity exceeded the maximum allowed length of '%d'.",
+		col, set.logicalName, limit)}
+}
+
+// utf16Length measures s as .NET does, in UTF-16 code units.
+func utf16Length(s string) int {
+	n := 0
+	for _, r := range s {
+		n += max(utf16.RuneLen(r), 1)
+	}
+	return n
 }
 
 func readJSON(r *http.Request, v any) error {

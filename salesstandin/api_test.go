@@ -93,6 +93,9 @@ func TestLeads(t *testing.T) {
 	if resp.StatusCode != 201 || created["subject"] != "Partner sign-up: Contoso Retail" || created["statecode"] != 0.0 {
 		t.Fatalf("create with representation: %s %v", resp.Status, created)
 	}
+	if h := resp.Header.Get("OData-EntityId"); h != "" {
+		t.Errorf("a create answered with the record sent OData-EntityId %q; Dataverse sends none", h)
+	}
 	if _, extra := created["firstname"]; extra {
 		t.Error("$select not applied on create")
 	}
@@ -181,7 +184,7 @@ func TestLeads(t *testing.T) {
 		{"GET", "/api/data/v9.2/leads?$select=nosuchcolumn", nil, 400, codeBadQuery},
 		{"GET", "/api/data/v9.2/leads?$filter=" + url.QueryEscape("contains(subject,'x')"), nil, 400, codeBadQuery},
 		{"GET", "/api/data/v9.2/leads(not-a-guid)", nil, 400, codeBadQuery},
-		{"GET", "/api/data/v9.2/widgets", nil, 404, codeBadQuery},
+		{"GET", "/api/data/v9.2/widgets", nil, 404, codeUnknownSegment},
 		{"POST", "/api/data/v9.2/leads", map[string]any{"nosuchcolumn": "x"}, 400, codeBadQuery},
 		{"POST", "/api/data/v9.2/leads", map[string]any{"statecode": 1}, 400, codeInvalidArgument},
 		{"PATCH", "/api/data/v9.2/leads(" + first + ")", map[string]any{"statecode": 1, "statuscode": 3}, 400, codeInvalidArgument},
@@ -222,11 +225,14 @@ func TestQualifyLeadFiresWebhook(t *testing.T) {
 		t.Errorf("lead = %v", lead)
 	}
 
-	d := waitDeliveries(t, st.Server, 1)
+	d := waitDeliveries(t, st.Server, 2)
 	if d[0].MessageName != "QualifyLead" || d[0].EntityID != leadID || d[0].StatusCode != 200 || d[0].Attempts != 1 {
 		t.Errorf("delivery = %+v", d[0])
 	}
-	got := lastHook(t, hooks)
+	if d[1].MessageName != "Update" || d[1].EntityName != "lead" || d[1].EntityID != leadID || d[1].CorrelationID != d[0].CorrelationID {
+		t.Errorf("second delivery = %+v, want the lead's Update in the same correlation", d[1])
+	}
+	got := hookFor(t, hooks, "QualifyLead", leadID)
 	if got.query.Get("code") != testWebhookKey {
 		t.Errorf("code = %q", got.query.Get("code"))
 	}
@@ -241,7 +247,7 @@ func TestQualifyLeadFiresWebhook(t *testing.T) {
 	}
 	c := got.context
 	if c.MessageName != "QualifyLead" || c.PrimaryEntityName != "lead" || c.PrimaryEntityId != leadID ||
-		c.Stage != 40 || c.Mode != 1 || c.OperationCreatedOn.IsZero() || c.RequestId == "" || c.OperationId == "" ||
+		c.Stage != 40 || c.Mode != 1 || c.OperationCreatedOn.IsZero() || c.OperationId == "" ||
 		c.OrganizationId == "" || c.UserId == "" || c.BusinessUnitId == "" || c.OwningExtension.Id == "" {
 		t.Errorf("context = %+v", c)
 	}
@@ -258,9 +264,30 @@ func TestQualifyLeadFiresWebhook(t *testing.T) {
 	if len(refs) != 3 || refs[0].Id != accountID || refs[1].Id != contactID || refs[2].Id != opportunityID || refs[2].LogicalName != "opportunity" {
 		t.Errorf("CreatedEntities = %+v", refs)
 	}
-	image, ok := c.PostImage("PostImage")
+	// Dataverse offers no images for QualifyLead; the RequestId of an asynchronous step is null.
+	if len(c.PreEntityImages)+len(c.PostEntityImages) != 0 {
+		t.Errorf("QualifyLead carries images: pre %v, post %v", c.PreEntityImages.Keys(), c.PostEntityImages.Keys())
+	}
+	if !strings.Contains(string(got.body), `"RequestId":null`) || c.RequestId != "" {
+		t.Errorf("RequestId = %q, want null in the body", c.RequestId)
+	}
+
+	// The lead's Update that follows has its images, before and after.
+	u := hookFor(t, hooks, "Update", leadID).context
+	target, _ := u.Target()
+	if v, _ := target.OptionSetValue("statecode"); v != 1 {
+		t.Errorf("Update Target statecode = %d, want 1", v)
+	}
+	if v, _ := target.OptionSetValue("statuscode"); v != 3 {
+		t.Errorf("Update Target statuscode = %d, want 3", v)
+	}
+	pre, _ := u.PreImage("PreImage")
+	if v, ok := pre.OptionSetValue("statecode"); !ok || v != 0 {
+		t.Errorf("PreImage statecode = %d, %v; want 0", v, ok)
+	}
+	image, ok := u.PostImage("PostImage")
 	if !ok {
-		t.Fatal("no PostImage")
+		t.Fatal("no PostImage on the lead's Update")
 	}
 	if v, _ := image.OptionSetValue("statecode"); v != 1 {
 		t.Errorf("image statecode = %d", v)
@@ -334,9 +361,10 @@ func TestDisqualifyFiresUpdateWebhook(t *testing.T) {
 func TestWinAndLoseFireWebhooks(t *testing.T) {
 	hooks := newHookReceiver(t)
 	st := startStandin(t, t.TempDir(), hooks.URL)
-	_, _, won := st.qualify(t, st.createLead(t, b2bLead("PR-9")))
+	wonLead := st.createLead(t, b2bLead("PR-9"))
+	_, _, won := st.qualify(t, wonLead)
 	_, _, lost := st.qualify(t, st.createLead(t, b2bLead("PR-10")))
-	waitDeliveries(t, st.Server, 2)
+	waitDeliveries(t, st.Server, 4) // QualifyLead and the lead's Update, twice
 
 	var open struct{ Value []map[string]any }
 	st.call(t, "GET", "/api/data/v9.2/opportunities?$filter="+url.QueryEscape("statecode eq 0"), nil, &open)
@@ -354,7 +382,7 @@ func TestWinAndLoseFireWebhooks(t *testing.T) {
 	if resp := st.call(t, "POST", "/api/data/v9.2/LoseOpportunity", closeBody(lost, 4), nil); resp.StatusCode != 204 {
 		t.Fatalf("lose: %s", resp.Status)
 	}
-	waitDeliveries(t, st.Server, 4)
+	waitDeliveries(t, st.Server, 8) // then Win and Lose, each with the opportunity's Update
 
 	byMessage := map[string]receivedHook{}
 	for _, h := range hooks.received() {
@@ -385,6 +413,28 @@ func TestWinAndLoseFireWebhooks(t *testing.T) {
 		if len(c.PreEntityImages)+len(c.PostEntityImages) != 0 {
 			t.Errorf("%s carries images", message)
 		}
+
+		// The opportunity's Update follows, with its state before and after.
+		u := hookFor(t, hooks, "Update", want.id).context
+		if u.PrimaryEntityName != "opportunity" || u.CorrelationId != c.CorrelationId {
+			t.Errorf("%s: Update = %s of %s, correlation %s; want the opportunity's, correlation %s",
+				message, u.MessageName, u.PrimaryEntityName, u.CorrelationId, c.CorrelationId)
+		}
+		pre, _ := u.PreImage("PreImage")
+		post, _ := u.PostImage("PostImage")
+		if s, _ := pre.OptionSetValue("statecode"); s != 0 {
+			t.Errorf("%s: PreImage statecode = %d, want 0", message, s)
+		}
+		if s, _ := post.OptionSetValue("statuscode"); s != want.status {
+			t.Errorf("%s: PostImage statuscode = %d, want %d", message, s, want.status)
+		}
+		if ref, ok := post.EntityReference("originatingleadid"); !ok || ref.LogicalName != "lead" || ref.Id == "" {
+			t.Errorf("%s: PostImage originatingleadid = %+v", message, ref)
+		}
+	}
+	wonImage, _ := hookFor(t, hooks, "Update", won).context.PostImage("PostImage")
+	if ref, _ := wonImage.EntityReference("originatingleadid"); wonImage.Id != won || ref.Id != wonLead {
+		t.Errorf("won opportunity's image = %s from lead %s, want %s from lead %s", wonImage.Id, ref.Id, won, wonLead)
 	}
 
 	var opp map[string]any
@@ -418,9 +468,15 @@ func TestWebhookRetriesOnceOnlyOnGatewayErrors(t *testing.T) {
 		hooks := newHookReceiver(t, tc.statuses...)
 		st := startStandin(t, t.TempDir(), hooks.URL)
 		st.qualify(t, st.createLead(t, b2bLead("PR-R")))
-		d := waitDeliveries(t, st.Server, 1)[0]
-		if d.Attempts != tc.attempts || d.StatusCode != tc.final || len(hooks.received()) != tc.attempts {
-			t.Errorf("statuses %v: delivery %+v, %d received", tc.statuses, d, len(hooks.received()))
+		d := waitDeliveries(t, st.Server, 2)[0] // QualifyLead, then the lead's Update
+		qualifies := 0
+		for _, h := range hooks.received() {
+			if h.context.MessageName == "QualifyLead" {
+				qualifies++
+			}
+		}
+		if d.MessageName != "QualifyLead" || d.Attempts != tc.attempts || d.StatusCode != tc.final || qualifies != tc.attempts {
+			t.Errorf("statuses %v: delivery %+v, %d received", tc.statuses, d, qualifies)
 		}
 	}
 }

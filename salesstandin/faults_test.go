@@ -2,6 +2,7 @@ package salesstandin
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -14,9 +15,11 @@ func TestWebhookModes(t *testing.T) {
 		}
 		st.qualify(t, st.createLead(t, b2bLead("prospect-drop")))
 
-		d := waitDeliveries(t, st.Server, 1)
-		if !d[0].Dropped || d[0].Attempts != 0 {
-			t.Errorf("delivery = %+v, want dropped without an attempt", d[0])
+		d := waitDeliveries(t, st.Server, 2)
+		for _, x := range d {
+			if !x.Dropped || x.Attempts != 0 {
+				t.Errorf("delivery = %+v, want dropped without an attempt", x)
+			}
 		}
 		if n := len(hooks.received()); n != 0 {
 			t.Errorf("receiver got %d webhooks, want none", n)
@@ -31,10 +34,19 @@ func TestWebhookModes(t *testing.T) {
 		}
 		st.qualify(t, st.createLead(t, b2bLead("prospect-repeat")))
 
-		waitDeliveries(t, st.Server, 2)
+		waitDeliveries(t, st.Server, 4) // QualifyLead and the lead's Update, each twice
 		got := hooks.received()
-		if len(got) != 2 || got[0].context.RequestId != got[1].context.RequestId {
-			t.Fatalf("got %d webhooks, want the same one twice", len(got))
+		if len(got) != 4 || got[0].context.MessageName != "QualifyLead" || got[2].context.MessageName != "Update" {
+			t.Fatalf("got %d webhooks, want QualifyLead twice, then the Update twice", len(got))
+		}
+		// A receiver recognises the repeat: the same bytes, so the same OperationId.
+		for _, i := range []int{0, 2} {
+			if string(got[i].body) != string(got[i+1].body) || got[i].context.OperationId == "" {
+				t.Errorf("%s sent twice differs:\n%s\n%s", got[i].context.MessageName, got[i].body, got[i+1].body)
+			}
+		}
+		if got[0].context.OperationId == got[2].context.OperationId {
+			t.Error("QualifyLead and the Update share an OperationId")
 		}
 	})
 
@@ -58,13 +70,16 @@ func TestWebhookModes(t *testing.T) {
 
 		var released struct{ Released int }
 		st.call(t, http.MethodPost, "/standin/webhooks/release?order=reverse", nil, &released)
-		if released.Released != 2 {
-			t.Fatalf("released %d webhooks, want 2", released.Released)
+		if released.Released != 4 {
+			t.Fatalf("released %d webhooks, want 4: QualifyLead, Win and an Update after each", released.Released)
 		}
-		waitDeliveries(t, st.Server, 2)
-		got := hooks.received()
-		if got[0].context.MessageName != "Win" || got[1].context.MessageName != "QualifyLead" {
-			t.Errorf("order = %s, %s; want Win before QualifyLead", got[0].context.MessageName, got[1].context.MessageName)
+		waitDeliveries(t, st.Server, 4)
+		var order []string
+		for _, h := range hooks.received() {
+			order = append(order, h.context.MessageName+" "+h.context.PrimaryEntityName)
+		}
+		if want := "Update opportunity,Win opportunity,Update lead,QualifyLead lead"; strings.Join(order, ",") != want {
+			t.Errorf("order = %v, want %s", order, want)
 		}
 	})
 

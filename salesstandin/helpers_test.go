@@ -37,6 +37,7 @@ type hookReceiver struct {
 type receivedHook struct {
 	query   url.Values
 	header  http.Header
+	body    []byte
 	context webhook.RemoteExecutionContext
 }
 
@@ -49,7 +50,7 @@ func newHookReceiver(t *testing.T, statuses ...int) *hookReceiver {
 			t.Errorf("webhook body does not decode: %v", err)
 		}
 		h.mu.Lock()
-		h.got = append(h.got, receivedHook{r.URL.Query(), r.Header.Clone(), c})
+		h.got = append(h.got, receivedHook{r.URL.Query(), r.Header.Clone(), body, c})
 		status := http.StatusOK
 		if len(h.statuses) > 0 {
 			status, h.statuses = h.statuses[0], h.statuses[1:]
@@ -205,4 +206,28 @@ func lastHook(t *testing.T, h *hookReceiver) receivedHook {
 		t.Fatal("no webhook received")
 	}
 	return got[len(got)-1]
+}
+
+// hookFor returns the webhook received for a message on a record; it fails the test without one.
+func hookFor(t *testing.T, h *hookReceiver, message, entityID string) receivedHook {
+	t.Helper()
+	for _, got := range h.received() {
+		if got.context.MessageName == message && got.context.PrimaryEntityId == entityID {
+			return got
+		}
+	}
+	t.Fatalf("no %s webhook for %s among %d received", message, entityID, len(h.received()))
+	return receivedHook{}
+}
+
+// poll calls done until it reports true, failing the test after 10 seconds.
+func poll(t *testing.T, what string, done func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !done() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not after 10s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }

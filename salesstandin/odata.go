@@ -14,13 +14,19 @@ import (
 
 const apiPrefix = "/api/data/v9.2/"
 
-// Dataverse error codes the stand-in answers with.
+// Dataverse error codes the stand-in answers with, named as in Microsoft's "Web service error codes"
+// (https://learn.microsoft.com/power-apps/developer/data-platform/reference/web-service-error-codes).
 const (
 	codeNotFound        = "0x80040217" // ObjectDoesNotExist
 	codeInvalidArgument = "0x80040203"
 	codeBadQuery        = "0x80060888" // OData syntax or unknown property
-	codeDuplicateKey    = "0x80040237"
+	codeDuplicateKey    = "0x80040237" // DuplicateRecord, with 412 on a create whose key is taken
+	codeStringTooLong   = "0x80044331" // StringLengthTooLong
 	codeUnauthorized    = "0x80072560"
+	codeUnexpected      = "0x80040216" // UnExpected
+	// "Resource not found for the segment", as "Troubleshoot Dataverse Web API client errors" shows it:
+	// https://learn.microsoft.com/troubleshoot/power-platform/dataverse/dataverse-web-api-client-errors
+	codeUnknownSegment = "0x8006088a"
 )
 
 // apiError is a failure answered in Dataverse's error shape.
@@ -54,7 +60,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 func writeError(w http.ResponseWriter, err error) {
 	e, ok := err.(*apiError)
 	if !ok {
-		e = &apiError{http.StatusInternalServerError, "0x80040216", err.Error()}
+		e = &apiError{http.StatusInternalServerError, codeUnexpected, err.Error()}
 	}
 	writeJSON(w, e.status, map[string]any{"error": map[string]string{"code": e.code, "message": e.message}})
 }
@@ -77,11 +83,11 @@ var (
 func (s *Server) parseTarget(segment string) (entitySet, string, error) {
 	m := targetPattern.FindStringSubmatch(segment)
 	if m == nil {
-		return entitySet{}, "", &apiError{http.StatusNotFound, codeBadQuery, fmt.Sprintf("Resource not found for the segment '%s'.", segment)}
+		return entitySet{}, "", unknownSegment(segment)
 	}
 	set, ok := s.sets[m[1]]
 	if !ok {
-		return entitySet{}, "", &apiError{http.StatusNotFound, codeBadQuery, fmt.Sprintf("Resource not found for the segment '%s'.", m[1])}
+		return entitySet{}, "", unknownSegment(m[1])
 	}
 	id := m[2]
 	if strings.Contains(segment, "(") && !guidPattern.MatchString(id) {
@@ -147,6 +153,10 @@ func parseQuery(set entitySet, values url.Values) (query, error) {
 		q.orderBy, q.desc = ob[0], len(ob) == 2 && ob[1] == "desc"
 	}
 	return q, nil
+}
+
+func unknownSegment(segment string) *apiError {
+	return &apiError{http.StatusNotFound, codeUnknownSegment, fmt.Sprintf("Resource not found for the segment '%s'.", segment)}
 }
 
 func unknownProperty(set entitySet, col string) *apiError {
@@ -298,9 +308,13 @@ func (q query) apply(key string, rows []record) []record {
 	return out
 }
 
+// annotationLookupLogicalName names the table a lookup value points at.
+const annotationLookupLogicalName = "Microsoft.Dynamics.CRM.lookuplogicalname"
+
 // render shapes a row as the Web API returns it: every column (null when unset) or the selected
-// ones plus the primary key, and an ETag.
-func render(set entitySet, r record, selected []string) map[string]any {
+// ones plus the primary key, and an ETag. With lookupNames, each lookup value carries the logical
+// name of its table, as the annotation Microsoft.Dynamics.CRM.lookuplogicalname.
+func render(set entitySet, r record, selected []string, lookupNames bool) map[string]any {
 	cols := set.columns
 	if len(selected) > 0 {
 		cols = append([]string{set.key}, selected...)
@@ -308,11 +322,51 @@ func render(set entitySet, r record, selected []string) map[string]any {
 	out := map[string]any{}
 	for _, c := range cols {
 		out[c] = r[c]
+		if l, ok := set.lookups[c]; ok && lookupNames && r[c] != nil && l.targetOf(r) != "" {
+			out[c+"@"+annotationLookupLogicalName] = l.targetOf(r)
+		}
 	}
 	if v, ok := r.int("versionnumber"); ok {
 		out["@odata.etag"] = fmt.Sprintf(`W/"%d"`, v)
 	}
 	return out
+}
+
+// includeAnnotations returns the odata.include-annotations preference of a Prefer header, such as
+// "*" or "Microsoft.Dynamics.CRM.lookuplogicalname", and whether it asks for the annotation name.
+// https://learn.microsoft.com/power-apps/developer/data-platform/webapi/query-data-web-api#lookup-property-data
+func includeAnnotations(h http.Header, name string) (preference string, asked bool) {
+	for _, pref := range splitOutsideQuotes(strings.Join(h.Values("Prefer"), ",")) {
+		value, ok := strings.CutPrefix(strings.TrimSpace(pref), "odata.include-annotations=")
+		if !ok {
+			continue
+		}
+		preference = value
+		for _, pattern := range strings.Split(strings.Trim(value, `"`), ",") {
+			pattern = strings.TrimSpace(pattern)
+			if pattern == "*" || pattern == name ||
+				(strings.HasSuffix(pattern, ".*") && strings.HasPrefix(name, strings.TrimSuffix(pattern, "*"))) {
+				return preference, true
+			}
+		}
+	}
+	return preference, false
+}
+
+// splitOutsideQuotes splits a header value at the commas that are not inside a quoted string.
+func splitOutsideQuotes(s string) []string {
+	var parts []string
+	quoted, start := false, 0
+	for i, c := range s {
+		switch {
+		case c == '"':
+			quoted = !quoted
+		case c == ',' && !quoted:
+			parts = append(parts, s[start:i])
+			start = i + 1
+		}
+	}
+	return append(parts, s[start:])
 }
 
 func contextURL(r *http.Request, set entitySet, selected []string, single bool) string {

@@ -30,7 +30,7 @@ func (s *Server) qualifyLead(id string, req qualifyRequest) ([]webhook.EntityRef
 		return nil, badRequest("%d is not a valid status code for a qualified lead; use %d.", req.Status, leadStatusQualified)
 	}
 	var created []webhook.EntityReference
-	var hook *webhook.RemoteExecutionContext
+	var hooks []*webhook.RemoteExecutionContext
 	err := s.store.update(func(t tables) error {
 		lead, ok := t[setLeads][id]
 		if !ok {
@@ -39,6 +39,7 @@ func (s *Server) qualifyLead(id string, req qualifyRequest) ([]webhook.EntityRef
 		if state, _ := lead.int("statecode"); state != leadOpen {
 			return badRequest("The lead cannot be qualified because it is %s, not open.", strings.ToLower(leadStateNames[state]))
 		}
+		pre := lead.clone()
 		stamp := s.stamp()
 		var accountID, contactID, opportunityID any
 		if req.CreateAccount {
@@ -66,6 +67,7 @@ func (s *Server) qualifyLead(id string, req qualifyRequest) ([]webhook.EntityRef
 				"telephone1":               lead["telephone1"],
 				"jobtitle":                 lead["jobtitle"],
 				"_parentcustomerid_value":  accountID,
+				fieldParentCustomerType:    "account",
 				"_originatingleadid_value": id,
 			})
 			created = append(created, webhook.EntityReference{Id: contactID.(string), LogicalName: "contact"})
@@ -73,9 +75,9 @@ func (s *Server) qualifyLead(id string, req qualifyRequest) ([]webhook.EntityRef
 		if req.CreateOpportunity {
 			opportunityID = uuid.NewString()
 			// Dataverse makes the account the customer when there is one, else the contact.
-			customer := accountID
+			customer, customerType := accountID, "account"
 			if customer == nil {
-				customer = contactID
+				customer, customerType = contactID, "contact"
 			}
 			t[setOpportunities][opportunityID.(string)] = stamp.newRecord(record{
 				"opportunityid":            opportunityID,
@@ -85,6 +87,7 @@ func (s *Server) qualifyLead(id string, req qualifyRequest) ([]webhook.EntityRef
 				"_parentaccountid_value":   accountID,
 				"_parentcontactid_value":   contactID,
 				"_customerid_value":        customer,
+				fieldCustomerType:          customerType,
 			})
 			created = append(created, webhook.EntityReference{Id: opportunityID.(string), LogicalName: "opportunity"})
 		}
@@ -94,13 +97,17 @@ func (s *Server) qualifyLead(id string, req qualifyRequest) ([]webhook.EntityRef
 		lead["_parentaccountid_value"] = accountID
 		lead["_parentcontactid_value"] = contactID
 		stamp.touch(lead)
-		hook = s.qualifyLeadHook(lead, req, created)
+		// The lead's state changes too, so a step on the lead's Update fires after QualifyLead's.
+		qualify := s.qualifyLeadHook(lead, req, created)
+		update := s.stateUpdateHook(s.leadImage(pre), s.leadImage(lead))
+		update.CorrelationId = qualify.CorrelationId
+		hooks = append(hooks, qualify, update)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.fire(hook)
+	s.fire(hooks...)
 	return created, nil
 }
 
@@ -145,7 +152,7 @@ func (s *Server) updateRecord(set entitySet, id string, changes record, opts upd
 		}
 		s.stamp().touch(row)
 		if disqualify {
-			hook = s.disqualifyHook(pre, row)
+			hook = s.stateUpdateHook(s.leadImage(pre), s.leadImage(row))
 		}
 		return nil
 	})
@@ -250,7 +257,7 @@ func (s *Server) newLead(id string, fields record) (record, error) {
 	if status != leadStatusNew && status != leadStatusContacted {
 		return nil, badRequest("%d is not a valid status code for state code LeadState.Open on lead.", status)
 	}
-	lead := record{"leadid": id}
+	lead := record{"leadid": id, "merged": false}
 	for k, v := range fields {
 		lead[k] = v
 	}
@@ -272,7 +279,7 @@ func (s *Server) closeOpportunity(id string, won bool, status int, subject strin
 	if !slices.Contains(valid, status) {
 		return badRequest("%d is not a valid status code for state code OpportunityState.%s on opportunity.", status, opportunityStateNames[state])
 	}
-	var hook *webhook.RemoteExecutionContext
+	var hooks []*webhook.RemoteExecutionContext
 	err := s.store.update(func(t tables) error {
 		opp, ok := t[setOpportunities][id]
 		if !ok {
@@ -281,15 +288,20 @@ func (s *Server) closeOpportunity(id string, won bool, status int, subject strin
 		if current, _ := opp.int("statecode"); current != opportunityOpen {
 			return badRequest("The opportunity cannot be closed because it is already %s.", strings.ToLower(opportunityStateNames[current]))
 		}
+		pre := opp.clone()
 		stamp := s.stamp()
 		opp["statecode"], opp["statuscode"] = state, status
 		opp["actualclosedate"] = stamp.at.Format(time.DateOnly)
 		stamp.touch(opp)
-		hook = s.closeOpportunityHook(opp, won, status, subject)
+		// As with QualifyLead, a step on the opportunity's Update sees the state change after Win or Lose.
+		closing := s.closeOpportunityHook(opp, won, status, subject)
+		update := s.stateUpdateHook(s.opportunityImage(pre), s.opportunityImage(opp))
+		update.CorrelationId = closing.CorrelationId
+		hooks = append(hooks, closing, update)
 		return nil
 	})
 	if err == nil {
-		s.fire(hook)
+		s.fire(hooks...)
 	}
 	return err
 }

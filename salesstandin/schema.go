@@ -53,7 +53,30 @@ type entitySet struct {
 	logicalName string // in webhooks and @odata.type: "lead"
 	key         string // primary key column: "leadid"
 	columns     []string
-	writable    []string // columns a client may set on create or update
+	writable    []string       // columns a client may set on create or update
+	maxLength   map[string]int // text columns' MaxLength, in UTF-16 code units as .NET counts
+	lookups     map[string]lookup
+}
+
+// lookup is a lookup column (_x_value) and the table it points at: fixed, or, for a customer lookup
+// that can point at an account or a contact, named by a field the stand-in keeps in the row without
+// showing it (typeField).
+type lookup struct {
+	target    string
+	typeField string
+}
+
+// Fields kept in rows for customer lookups, as Dataverse keeps customeridtype.
+const (
+	fieldCustomerType       = "customeridtype"
+	fieldParentCustomerType = "parentcustomeridtype"
+)
+
+func (l lookup) targetOf(r record) string {
+	if l.typeField != "" {
+		return r.str(l.typeField)
+	}
+	return l.target
 }
 
 func (e entitySet) has(column string) bool    { return slices.Contains(e.columns, column) }
@@ -70,8 +93,21 @@ func entitySets(prospectIDColumn string) map[string]entitySet {
 	}
 	lead := entitySet{
 		name: setLeads, logicalName: "lead", key: "leadid", writable: leadWritable,
+		// merged and masterid are read-only: only a merge sets them.
 		columns: concat([]string{"leadid", "fullname", "_qualifyingopportunityid_value",
-			"_parentaccountid_value", "_parentcontactid_value"}, leadWritable, systemColumns),
+			"_parentaccountid_value", "_parentcontactid_value", "merged", "_masterid_value"}, leadWritable, systemColumns),
+		// MaxLength of each column in Microsoft's lead table reference,
+		// https://learn.microsoft.com/dynamics365/developer/reference/entities/lead; the custom prospect
+		// column is given 100, the length the product asks for (sales.MaxProspectID).
+		maxLength: map[string]int{
+			"subject": 300, "firstname": 50, "lastname": 50, "emailaddress1": 100, "telephone1": 50,
+			"jobtitle": 100, "companyname": 100, "address1_line1": 250, "address1_city": 80,
+			"address1_postalcode": 20, "address1_country": 80, "description": 2000, prospectIDColumn: 100,
+		},
+		lookups: map[string]lookup{
+			"_qualifyingopportunityid_value": {target: "opportunity"}, "_parentaccountid_value": {target: "account"},
+			"_parentcontactid_value": {target: "contact"}, "_masterid_value": {target: "lead"},
+		},
 	}
 	account := entitySet{
 		name: setAccounts, logicalName: "account", key: "accountid",
@@ -79,18 +115,26 @@ func entitySets(prospectIDColumn string) map[string]entitySet {
 			"address1_postalcode", "address1_country", "description"},
 	}
 	account.columns = concat([]string{"accountid", "_originatingleadid_value"}, account.writable, systemColumns)
+	account.lookups = map[string]lookup{"_originatingleadid_value": {target: "lead"}}
 	contact := entitySet{
 		name: setContacts, logicalName: "contact", key: "contactid",
 		writable: []string{"firstname", "lastname", "emailaddress1", "telephone1", "jobtitle", "description"},
 	}
-	contact.columns = concat([]string{"contactid", "fullname", "_parentcustomerid_value", "_originatingleadid_value"},
-		contact.writable, systemColumns)
+	contact.columns = concat([]string{"contactid", "fullname", "_parentcustomerid_value",
+		"_originatingleadid_value"}, contact.writable, systemColumns)
+	contact.lookups = map[string]lookup{
+		"_parentcustomerid_value": {typeField: fieldParentCustomerType}, "_originatingleadid_value": {target: "lead"},
+	}
 	opportunity := entitySet{
 		name: setOpportunities, logicalName: "opportunity", key: "opportunityid",
 		writable: []string{"name", "description"},
 	}
 	opportunity.columns = concat([]string{"opportunityid", "_originatingleadid_value", "_parentaccountid_value",
 		"_parentcontactid_value", "_customerid_value", "actualclosedate"}, opportunity.writable, systemColumns)
+	opportunity.lookups = map[string]lookup{
+		"_originatingleadid_value": {target: "lead"}, "_parentaccountid_value": {target: "account"},
+		"_parentcontactid_value": {target: "contact"}, "_customerid_value": {typeField: fieldCustomerType},
+	}
 	return map[string]entitySet{setLeads: lead, setAccounts: account, setContacts: contact, setOpportunities: opportunity}
 }
 

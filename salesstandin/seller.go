@@ -99,7 +99,11 @@ func (s *Server) opportunityRow(opp record) sellerRow {
 	state, _ := opp.int("statecode")
 	status, _ := opp.int("statuscode")
 	row := sellerRow{ID: opp.str("opportunityid"), Title: opp.str("name"), State: state, Status: status, Modified: opp.str("modifiedon")}
-	if account, ok := s.store.get(setAccounts, opp.str("_parentaccountid_value")); ok {
+	accountID := opp.str("_parentaccountid_value")
+	if accountID == "" && opp.str(fieldCustomerType) == "account" {
+		accountID = opp.str("_customerid_value") // entered by hand with only a customer
+	}
+	if account, ok := s.store.get(setAccounts, accountID); ok {
 		row.Company = account.str("name")
 	}
 	if lead, ok := s.store.get(setLeads, opp.str("_originatingleadid_value")); ok {

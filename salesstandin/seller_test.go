@@ -52,7 +52,7 @@ func TestSellerPage(t *testing.T) {
 
 	press("/seller/leads/"+b2b+"/qualify", nil)
 	press("/seller/leads/"+toDisqualify+"/disqualify", url.Values{"statuscode": {"6"}})
-	waitDeliveries(t, st.Server, 2)
+	waitDeliveries(t, st.Server, 3) // QualifyLead and an Update of each lead
 
 	var lead map[string]any
 	st.call(t, "GET", "/api/data/v9.2/leads("+toDisqualify+")?$select=statecode,statuscode", nil, &lead)
@@ -75,13 +75,15 @@ func TestSellerPage(t *testing.T) {
 	}
 
 	press("/seller/opportunities/"+oppID+"/win", nil)
-	d := waitDeliveries(t, st.Server, 3)
-	messages := map[string]string{}
+	d := waitDeliveries(t, st.Server, 5)
+	messages := map[string]bool{}
 	for _, x := range d {
-		messages[x.MessageName] = x.EntityID
+		messages[x.MessageName+" "+x.EntityID] = true
 	}
-	if messages["QualifyLead"] != b2b || messages["Update"] != toDisqualify || messages["Win"] != oppID {
-		t.Errorf("deliveries = %+v", d)
+	for _, want := range []string{"QualifyLead " + b2b, "Update " + b2b, "Update " + toDisqualify, "Win " + oppID, "Update " + oppID} {
+		if !messages[want] {
+			t.Errorf("deliveries lack %s: %+v", want, d)
+		}
 	}
 	if html := page(); !strings.Contains(html, `id="decided-opportunity-`+oppID+`" data-state="Won"`) {
 		t.Error("page does not show the won opportunity")

@@ -1,6 +1,12 @@
 // Package salesstandin is a development stand-in for Dynamics 365 Sales: it speaks the subset of the
 // Dataverse Web API that the onboarding product uses, shows sellers a small page to qualify and
 // decide leads, and fires Dataverse-format webhooks for those decisions.
+//
+// Tests and developers can make it misbehave as the real one can, in process or through its
+// /standin/ control API: lose, repeat or hold webhooks (faults.go); hold lead creates past a
+// client's timeout, throttle, or fail Web API requests with a chosen status and Dataverse code
+// (apifaults.go); and change records behind the product's back, as Sales users do: merge a lead,
+// delete a record, enter an opportunity by hand (admin.go).
 package salesstandin
 
 import (
@@ -36,6 +42,8 @@ type Config struct {
 	WebhookRetryDelay time.Duration
 	// WebhookMode is how webhooks are sent at start: deliver (default), drop, repeat or hold.
 	WebhookMode WebhookMode
+	// Faults are injected into the Web API at start.
+	Faults []Fault
 	// Logger receives one line per event. Default slog.Default().
 	Logger *slog.Logger
 }
@@ -58,6 +66,14 @@ type Server struct {
 	mode       WebhookMode
 	held       []*webhook.RemoteExecutionContext
 	inFlight   sync.WaitGroup
+
+	faultMu     sync.Mutex // guards faults, heldCreates and release
+	faults      []Fault
+	heldCreates int
+	release     chan struct{} // closed to end the current holds
+
+	done      chan struct{} // closed by Close
+	closeOnce sync.Once
 }
 
 // identities are the fixed IDs of the organization, its seller and its webhook steps, derived from
@@ -112,17 +128,24 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		cfg:    cfg,
-		log:    cfg.Logger,
-		store:  st,
-		sets:   entitySets(cfg.ProspectIDColumn),
-		ids:    newIdentities(cfg.OrganizationName),
-		client: &http.Client{Timeout: 60 * time.Second}, // Dataverse gives a webhook 60 seconds
-		page:   page,
-		now:    time.Now,
-		mode:   cfg.WebhookMode,
+		cfg:     cfg,
+		log:     cfg.Logger,
+		store:   st,
+		sets:    entitySets(cfg.ProspectIDColumn),
+		ids:     newIdentities(cfg.OrganizationName),
+		client:  &http.Client{Timeout: 60 * time.Second}, // Dataverse gives a webhook 60 seconds
+		page:    page,
+		now:     time.Now,
+		mode:    cfg.WebhookMode,
+		release: make(chan struct{}),
+		done:    make(chan struct{}),
 	}
 	s.tokens = newTokenIssuer(cfg.ClientID, cfg.ClientSecret, func() time.Time { return s.now() })
+	for _, f := range cfg.Faults {
+		if err := s.InjectFault(f); err != nil {
+			return nil, fmt.Errorf("sales stand-in: %w", err)
+		}
+	}
 	return s, nil
 }
 
@@ -132,12 +155,13 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("POST /{tenant}/oauth2/v2.0/token", s.handleToken)
 
-	mux.HandleFunc("GET "+apiPrefix+"{target}", s.requireToken(s.handleGet))
-	mux.HandleFunc("POST "+apiPrefix+"{target}", s.requireToken(s.handleCreate))
-	mux.HandleFunc("PATCH "+apiPrefix+"{target}", s.requireToken(s.handleUpdate))
-	mux.HandleFunc("POST "+apiPrefix+"{target}/{action}", s.requireToken(s.handleBoundAction))
-	mux.HandleFunc("POST "+apiPrefix+"WinOpportunity", s.requireToken(s.handleCloseOpportunity(true)))
-	mux.HandleFunc("POST "+apiPrefix+"LoseOpportunity", s.requireToken(s.handleCloseOpportunity(false)))
+	api := func(h http.HandlerFunc) http.HandlerFunc { return s.requireToken(s.withFaults(h)) }
+	mux.HandleFunc("GET "+apiPrefix+"{target}", api(s.handleGet))
+	mux.HandleFunc("POST "+apiPrefix+"{target}", api(s.handleCreate))
+	mux.HandleFunc("PATCH "+apiPrefix+"{target}", api(s.handleUpdate))
+	mux.HandleFunc("POST "+apiPrefix+"{target}/{action}", api(s.handleBoundAction))
+	mux.HandleFunc("POST "+apiPrefix+"WinOpportunity", api(s.handleCloseOpportunity(true)))
+	mux.HandleFunc("POST "+apiPrefix+"LoseOpportunity", api(s.handleCloseOpportunity(false)))
 
 	mux.HandleFunc("GET /{$}", s.handleSellerPage)
 	mux.HandleFunc("POST /seller/leads/{id}/qualify", s.handleSellerQualify)
@@ -145,14 +169,18 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /seller/opportunities/{id}/win", s.handleSellerClose(true))
 	mux.HandleFunc("POST /seller/opportunities/{id}/lose", s.handleSellerClose(false))
 	s.webhookControl(mux)
+	s.faultControl(mux)
+	s.adminControl(mux)
 	return mux
 }
 
-// Close waits for webhook deliveries in flight; decisions made after Close fire no webhook.
+// Close ends holds and waits for webhook deliveries in flight; decisions made after Close fire no
+// webhook.
 func (s *Server) Close() error {
 	s.mu.Lock()
 	s.closed = true
 	s.mu.Unlock()
+	s.closeOnce.Do(func() { close(s.done) })
 	s.inFlight.Wait()
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -36,7 +37,10 @@ func (s *Server) Deliveries() []Delivery {
 }
 
 // newHook fills the parts of a RemoteExecutionContext that are the same for every message, as an
-// asynchronous post-operation step registered for the message would see them.
+// asynchronous post-operation step registered for the message would see them. RequestId is left
+// empty, sent as null, as Microsoft's sample of an asynchronous webhook has it
+// (https://learn.microsoft.com/power-apps/developer/data-platform/use-webhooks): OperationId is
+// what identifies the event, and a repeated webhook carries the same body.
 func (s *Server) newHook(message, entity, id string) *webhook.RemoteExecutionContext {
 	zero := "00000000-0000-0000-0000-000000000000"
 	return &webhook.RemoteExecutionContext{
@@ -59,7 +63,6 @@ func (s *Server) newHook(message, entity, id string) *webhook.RemoteExecutionCon
 		},
 		PrimaryEntityId:                  id,
 		PrimaryEntityName:                entity,
-		RequestId:                        uuid.NewString(),
 		SecondaryEntityName:              "none",
 		SharedVariables:                  webhook.Parameters{webhook.Param("IsAutoTransact", true)},
 		Stage:                            webhook.StagePostOperation,
@@ -94,6 +97,10 @@ func (s *Server) leadImage(lead record) webhook.Entity {
 	return e
 }
 
+// qualifyLeadHook carries no images: Dataverse offers them only for Assign, Create, Delete,
+// DeliverIncoming, DeliverPromote, Merge, Route, Send, SetState and Update
+// (https://learn.microsoft.com/power-apps/developer/data-platform/register-plug-in#define-entity-images),
+// so a receiver reads the lead from Sales, or waits for the lead's Update that follows.
 func (s *Server) qualifyLeadHook(lead record, req qualifyRequest, created []webhook.EntityReference) *webhook.RemoteExecutionContext {
 	id := lead.str("leadid")
 	h := s.newHook("QualifyLead", "lead", id)
@@ -110,29 +117,47 @@ func (s *Server) qualifyLeadHook(lead record, req qualifyRequest, created []webh
 	h.OutputParameters = webhook.Parameters{
 		webhook.Param("CreatedEntities", webhook.NewEntityReferenceCollectionValue(created...)),
 	}
-	h.PostEntityImages = webhook.Parameters{webhook.Param("PostImage", s.leadImage(lead))}
 	return h
 }
 
-func (s *Server) disqualifyHook(pre, post record) *webhook.RemoteExecutionContext {
-	id := post.str("leadid")
-	h := s.newHook("Update", "lead", id)
-	state, _ := post.int("statecode")
-	status, _ := post.int("statuscode")
-	target := webhook.Entity{Id: id, LogicalName: "lead"}
-	target.Attributes.Set("statecode", webhook.NewOptionSetValue(state))
-	target.Attributes.Set("statuscode", webhook.NewOptionSetValue(status))
-	target.Attributes.Set("leadid", id)
-	if t, err := time.Parse(time.RFC3339, post.str("modifiedon")); err == nil {
-		target.Attributes.Set("modifiedon", webhook.NewDateValue(t))
+// opportunityImage is the opportunity as the product's steps register their images: state, reason
+// and the lead it came from.
+func (s *Server) opportunityImage(opp record) webhook.Entity {
+	id := opp.str("opportunityid")
+	state, _ := opp.int("statecode")
+	status, _ := opp.int("statuscode")
+	e := webhook.Entity{Id: id, LogicalName: "opportunity", RowVersion: fmt.Sprint(opp["versionnumber"])}
+	e.Attributes.Set("opportunityid", id)
+	e.Attributes.Set("statecode", webhook.NewOptionSetValue(state))
+	e.Attributes.Set("statuscode", webhook.NewOptionSetValue(status))
+	if lead := opp.str("_originatingleadid_value"); lead != "" {
+		e.Attributes.Set("originatingleadid", webhook.NewEntityReferenceValue("lead", lead))
+	}
+	if t, err := time.Parse(time.RFC3339, opp.str("modifiedon")); err == nil {
+		e.Attributes.Set("modifiedon", webhook.NewDateValue(t))
+	}
+	e.FormattedValues.Set("statecode", opportunityStateNames[state])
+	e.FormattedValues.Set("statuscode", opportunityStatusNames[status])
+	return e
+}
+
+// stateUpdateHook is the Update that a change of a row's state fires: the Target holds the changed
+// columns, and the images the row before and after.
+func (s *Server) stateUpdateHook(pre, post webhook.Entity) *webhook.RemoteExecutionContext {
+	h := s.newHook("Update", post.LogicalName, post.Id)
+	target := webhook.Entity{Id: post.Id, LogicalName: post.LogicalName}
+	for _, key := range []string{"statecode", "statuscode", post.LogicalName + "id", "modifiedon"} {
+		if v, ok := post.Attributes.Get(key); ok {
+			target.Attributes.Set(key, v)
+		}
 	}
 	h.InputParameters = webhook.Parameters{webhook.Param("Target", webhook.NewEntityValue(target))}
-	h.PreEntityImages = webhook.Parameters{webhook.Param("PreImage", s.leadImage(pre))}
-	h.PostEntityImages = webhook.Parameters{webhook.Param("PostImage", s.leadImage(post))}
+	h.PreEntityImages = webhook.Parameters{webhook.Param("PreImage", pre)}
+	h.PostEntityImages = webhook.Parameters{webhook.Param("PostImage", post)}
 	return h
 }
 
-// closeOpportunityHook carries no images: Dataverse offers none for Win and Lose.
+// closeOpportunityHook carries no images: Dataverse offers none for Win and Lose (see qualifyLeadHook).
 func (s *Server) closeOpportunityHook(opp record, won bool, status int, subject string) *webhook.RemoteExecutionContext {
 	message := "Lose"
 	if won {
@@ -150,20 +175,28 @@ func (s *Server) closeOpportunityHook(opp record, won bool, status int, subject 
 	return h
 }
 
-// fire delivers a webhook in the background: the decision's API call has already answered, as with
-// an asynchronous step.
-func (s *Server) fire(h *webhook.RemoteExecutionContext) {
-	if h == nil || s.cfg.WebhookURL == "" {
+// fire delivers the webhooks of one decision in the background, one after another in the order
+// given: the decision's API call has already answered, as with an asynchronous step.
+func (s *Server) fire(hooks ...*webhook.RemoteExecutionContext) {
+	hooks = slices.DeleteFunc(hooks, func(h *webhook.RemoteExecutionContext) bool { return h == nil })
+	if len(hooks) == 0 || s.cfg.WebhookURL == "" {
 		return
 	}
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
-		s.log.Warn("webhook dropped: stand-in is closing", "message", h.MessageName, "entity", h.PrimaryEntityName, "id", h.PrimaryEntityId)
+		for _, h := range hooks {
+			s.log.Warn("webhook dropped: stand-in is closing", "message", h.MessageName, "entity", h.PrimaryEntityName, "id", h.PrimaryEntityId)
+		}
 		return
 	}
-	times := s.dispatch(h)
-	if times == 0 {
+	var send []*webhook.RemoteExecutionContext
+	for _, h := range hooks {
+		for range s.dispatch(h) {
+			send = append(send, h)
+		}
+	}
+	if len(send) == 0 {
 		s.mu.Unlock()
 		return
 	}
@@ -171,7 +204,7 @@ func (s *Server) fire(h *webhook.RemoteExecutionContext) {
 	s.mu.Unlock()
 	go func() {
 		defer s.inFlight.Done()
-		for range times {
+		for _, h := range send {
 			s.record(s.deliver(h))
 		}
 	}()
@@ -198,7 +231,7 @@ func (s *Server) deliver(h *webhook.RemoteExecutionContext) Delivery {
 			d.Err = err.Error()
 		}
 		log := s.log.With("message", d.MessageName, "entity", d.EntityName, "id", d.EntityID,
-			"correlation_id", d.CorrelationID, "request_id", h.RequestId, "attempt", d.Attempts)
+			"correlation_id", d.CorrelationID, "operation_id", h.OperationId, "attempt", d.Attempts)
 		switch {
 		case err != nil:
 			log.Warn("webhook failed", "error", err)

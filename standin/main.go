@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -25,9 +26,18 @@ func main() {
 	clientID := flag.String("client-id", env("STANDIN_CLIENT_ID", "onboarding-worker"), "OAuth client ID accepted by the token endpoint")
 	clientSecret := flag.String("client-secret", env("STANDIN_CLIENT_SECRET", "local-secret"), "OAuth client secret accepted by the token endpoint")
 	webhookMode := flag.String("webhook-mode", env("STANDIN_WEBHOOK_MODE", "deliver"), "deliver, drop, repeat or hold webhooks (change later with PUT /standin/webhooks/mode)")
+	faultsJSON := flag.String("faults", env("STANDIN_FAULTS", ""), `Web API faults at start, JSON such as [{"kind":"throttle","count":5,"retryAfter":"2s"}] (change later with /standin/faults)`)
 	flag.Parse()
 
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	var faults []salesstandin.Fault
+	if *faultsJSON != "" {
+		var err error
+		if faults, err = salesstandin.ParseFaults([]byte(*faultsJSON)); err != nil {
+			log.Error("sales stand-in not started", "error", fmt.Errorf("-faults / STANDIN_FAULTS: %w", err))
+			os.Exit(2)
+		}
+	}
 	if err := run(log, *addr, salesstandin.Config{
 		DataDir:      *dataDir,
 		WebhookURL:   *webhookURL,
@@ -35,6 +45,7 @@ func main() {
 		ClientID:     *clientID,
 		ClientSecret: *clientSecret,
 		WebhookMode:  salesstandin.WebhookMode(*webhookMode),
+		Faults:       faults,
 		Logger:       log,
 	}); err != nil {
 		log.Error("sales stand-in stopped", "error", err)

@@ -4,13 +4,24 @@
 //	starter submit FILE.json   submit an onboarding request (the intake's JSON) to a running starter
 //	starter show ID            show a request's state
 //
+// and the operators' commands, which reach Temporal directly:
+//
+//	starter retry ID [-operator NAME] [-reason TEXT]
+//	                           run the step that needs attention again
+//	starter correct ID FILE.json [-operator NAME] [-reason TEXT]
+//	                           fix the request's data (the correct-request Update)
+//	starter abandon ID -reason TEXT [-decline-email] [-operator NAME]
+//	                           end the request as Rejected (the abandon Update)
+//
 // serve reaches Temporal through the SDK's environment configuration
 // (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, ...), listens on STARTER_ADDR
 // (default 127.0.0.1:8080) and accepts webhooks carrying one of WEBHOOK_KEYS
 // (comma-separated) as the code query parameter, or the header
 // WEBHOOK_HEADER_NAME with one of WEBHOOK_HEADER_VALUES, and bodies of up to
-// WEBHOOK_MAX_BODY bytes (default 1 MiB). submit and show talk
-// to STARTER_URL (default http://127.0.0.1:8080).
+// WEBHOOK_MAX_BODY bytes (default 1 MiB). New requests wait for Sales as
+// SALES_CHECK_INTERVAL, LEAD_REMINDER_AFTER, OPPORTUNITY_REMINDER_AFTER and
+// GIVE_UP_AFTER say (Go durations; defaults 1h, 72h, 336h, 720h). submit and
+// show talk to STARTER_URL (default http://127.0.0.1:8080).
 package main
 
 import (
@@ -37,12 +48,16 @@ import (
 	"github.com/partner-onboarding/onboarding/intake"
 	"github.com/partner-onboarding/onboarding/sales"
 	"github.com/partner-onboarding/onboarding/saleshooks"
+	"github.com/partner-onboarding/onboarding/workflows"
 )
 
 const usage = `usage:
   starter serve
   starter submit FILE.json
-  starter show ID`
+  starter show ID
+  starter retry ID [-operator NAME] [-reason TEXT]
+  starter correct ID FILE.json [-operator NAME] [-reason TEXT]
+  starter abandon ID -reason TEXT [-decline-email] [-operator NAME]`
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -60,6 +75,8 @@ func main() {
 		err = submit(ctx, args[0])
 	case cmd == "show" && len(args) == 1:
 		err = show(ctx, args[0])
+	case cmd == "retry" || cmd == "correct" || cmd == "abandon":
+		err = operate(ctx, cmd, args)
 	default:
 		fmt.Fprintln(os.Stderr, usage)
 		os.Exit(2)
@@ -88,15 +105,13 @@ func serve(ctx context.Context) error {
 		return err
 	}
 	defer store.Close()
+	// The receiver reads Sales' webhooks only; it needs the prospect column,
+	// not Sales' credentials.
 	salesCfg, err := sales.ConfigFromEnv()
 	if err != nil {
 		return err
 	}
-	salesClient, err := sales.New(salesCfg)
-	if err != nil {
-		return err
-	}
-	checkEvery, err := durationEnv("SALES_CHECK_INTERVAL")
+	timing, err := timingFromEnv()
 	if err != nil {
 		return err
 	}
@@ -115,10 +130,11 @@ func serve(ctx context.Context) error {
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
-	front := &intake.Service{Temporal: c, Register: store, SalesCheckInterval: checkEvery, Logger: slog.Default()}
+	front := &intake.Service{Temporal: c, Register: store, Timing: timing, Logger: slog.Default()}
 	front.Routes(mux)
-	go front.KeepResuming(ctx, time.Minute)
-	(&saleshooks.Receiver{Temporal: c, Sales: salesClient, Events: store, Auth: auth, MaxBody: maxBody, ProspectIDColumn: salesCfg.ProspectIDColumn,
+	// A request registered whose start failed waits seconds, not minutes.
+	go front.KeepResuming(ctx, resumeEvery, resumeOlderThan)
+	(&saleshooks.Receiver{Temporal: c, Auth: auth, MaxBody: maxBody, ProspectIDColumn: salesCfg.ProspectIDColumn,
 		Logger: slog.Default()}).Routes(mux)
 
 	srv := &http.Server{
@@ -139,6 +155,31 @@ func serve(ctx context.Context) error {
 	shutdown, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	return srv.Shutdown(shutdown)
+}
+
+// The restart loop for registered requests whose workflow did not start:
+// it runs at start and then every resumeEvery, for requests registered at
+// least resumeOlderThan ago (the front door starts them itself at once).
+const (
+	resumeEvery     = 10 * time.Second
+	resumeOlderThan = 5 * time.Second
+)
+
+func timingFromEnv() (workflows.Timing, error) {
+	var t workflows.Timing
+	for name, d := range map[string]*time.Duration{
+		"SALES_CHECK_INTERVAL":       &t.SalesCheckInterval,
+		"LEAD_REMINDER_AFTER":        &t.LeadReminderAfter,
+		"OPPORTUNITY_REMINDER_AFTER": &t.OpportunityReminderAfter,
+		"GIVE_UP_AFTER":              &t.GiveUpAfter,
+	} {
+		v, err := durationEnv(name)
+		if err != nil {
+			return workflows.Timing{}, err
+		}
+		*d = v
+	}
+	return t, nil
 }
 
 func submit(ctx context.Context, path string) error {

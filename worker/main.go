@@ -74,6 +74,10 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	cfg.SalesAppURL = salesCfg.EnvironmentURL
+	if cfg.SalesInbox == "" {
+		slog.Warn("SALES_INBOX is not set: reminders of requests waiting long for Sales are logged, not sent")
+	}
 	acts, err := activities.New(store, salesClient, sender, cfg)
 	if err != nil {
 		return err
@@ -83,6 +87,7 @@ func run(ctx context.Context) error {
 	// finish is retried by the next worker.
 	w := worker.New(c, workflows.TaskQueue, worker.Options{WorkerStopTimeout: 10 * time.Second})
 	w.RegisterWorkflowWithOptions(workflows.PartnerOnboarding, workflow.RegisterOptions{Name: workflows.WorkflowName})
+	w.RegisterWorkflowWithOptions(workflows.SalesEventWorkflow, workflow.RegisterOptions{Name: workflows.SalesEventWorkflowName})
 	acts.Register(w)
 	slog.Info("Worker polling", "taskQueue", workflows.TaskQueue, "namespace", opts.Namespace)
 	return w.Run(interruptFromContext(ctx))

@@ -5,7 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"unicode/utf8"
+	"unicode/utf16"
 )
 
 // FieldError names one invalid field of a request, in the JSON path the B2B
@@ -51,7 +51,7 @@ func Validate(req *Request) []FieldError {
 		switch {
 		case *v == "" && required:
 			errs = append(errs, FieldError{field, "is required"})
-		case utf8.RuneCountInString(*v) > max:
+		case textLength(*v) > max:
 			errs = append(errs, FieldError{field, "must be at most " + strconv.Itoa(max) + " characters"})
 		case strings.ContainsAny(*v, "\x00\r\n") && field != "comments":
 			errs = append(errs, FieldError{field, "must be a single line"})
@@ -73,7 +73,7 @@ func Validate(req *Request) []FieldError {
 	text("requester.firstName", &r.FirstName, true, MaxFirstName)
 	text("requester.lastName", &r.LastName, true, MaxLastName)
 	text("requester.email", &r.Email, true, MaxEmail)
-	if r.Email != "" && utf8.RuneCountInString(r.Email) <= MaxEmail {
+	if r.Email != "" && textLength(r.Email) <= MaxEmail {
 		// ParseAddress is a pure parser; the linter sees only its debug
 		// logging, which is compiled off.
 		addr, err := mail.ParseAddress(r.Email) //workflowcheck:ignore
@@ -82,7 +82,7 @@ func Validate(req *Request) []FieldError {
 		}
 	}
 	text("requester.phone", &r.Phone, false, MaxPhone)
-	if r.Phone != "" && utf8.RuneCountInString(r.Phone) <= MaxPhone && !phoneNumber.MatchString(r.Phone) {
+	if r.Phone != "" && textLength(r.Phone) <= MaxPhone && !phoneNumber.MatchString(r.Phone) {
 		errs = append(errs, FieldError{"requester.phone", "must be a phone number of digits, spaces and + ( ) . / -"})
 	}
 	text("requester.jobTitle", &r.JobTitle, false, MaxJobTitle)
@@ -94,10 +94,20 @@ func Validate(req *Request) []FieldError {
 		errs = append(errs, FieldError{"locale", "must be a language tag such as en or de-DE"})
 	}
 	req.Comments = strings.TrimSpace(req.Comments)
-	if utf8.RuneCountInString(req.Comments) > MaxComments {
+	if textLength(req.Comments) > MaxComments {
 		errs = append(errs, FieldError{"comments", "must be at most " + strconv.Itoa(MaxComments) + " characters"})
 	}
 	return errs
+}
+
+// textLength counts as Dataverse does: in UTF-16 code units, so a character
+// outside the Basic Multilingual Plane (an emoji) counts twice.
+func textLength(s string) int {
+	n := 0
+	for _, r := range s {
+		n += utf16.RuneLen(r)
+	}
+	return n
 }
 
 // FieldErrors joins field errors into one message, as an Update's

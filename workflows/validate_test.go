@@ -115,3 +115,18 @@ func BenchmarkValidate(b *testing.B) {
 		}
 	}
 }
+
+// Dataverse counts UTF-16 code units: 25 emoji fill a 50-character name.
+func TestValidateCountsAsDataverseDoes(t *testing.T) {
+	req := validRequest()
+	req.Requester.FirstName = strings.Repeat("🙂", 26)
+	errs := workflows.Validate(&req)
+	if len(errs) != 1 || errs[0].Field != "requester.firstName" {
+		t.Errorf("errors = %+v; want the first name too long", errs)
+	}
+	req = validRequest()
+	req.Requester.FirstName = strings.Repeat("🙂", 25)
+	if errs := workflows.Validate(&req); len(errs) != 0 {
+		t.Errorf("errors = %+v; want none at the limit", errs)
+	}
+}

@@ -7,7 +7,7 @@ import (
 )
 
 // BenchmarkDecode decodes the QualifyLead body Dataverse sends when a seller
-// qualifies a lead: the largest decision a receiver reads.
+// qualifies a lead.
 func BenchmarkDecode(b *testing.B) {
 	body, err := os.ReadFile(filepath.Join("testdata", "qualifylead-escaped.json"))
 	if err != nil {

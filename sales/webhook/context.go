@@ -32,12 +32,22 @@ type RemoteExecutionContext struct {
 	PreEntityImages                            Parameters
 	PrimaryEntityId                            string
 	PrimaryEntityName                          string
-	RequestId                                  string
+	RequestId                                  string // "" when Dataverse sent null
 	SecondaryEntityName                        string
 	SharedVariables                            Parameters
 	Stage                                      int
 	UserAzureActiveDirectoryObjectId           string `json:",omitempty"`
 	UserId                                     string
+}
+
+// MarshalJSON writes an empty RequestId as null, as Dataverse sends it for many asynchronous steps
+// (Microsoft's own webhook sample among them); OperationId then identifies the event.
+func (c RemoteExecutionContext) MarshalJSON() ([]byte, error) {
+	type plain RemoteExecutionContext // without this method
+	return json.Marshal(struct {
+		plain
+		RequestId *string
+	}{plain(c), nullable(c.RequestId)})
 }
 
 // Decode reads a webhook body. It accepts the UTF-8 byte order mark that .NET writers may put first.

@@ -69,6 +69,32 @@ func TestDecodeQualifyLead(t *testing.T) {
 		t.Errorf("CreatedEntities = %+v", created)
 	}
 
+	// Dataverse offers no entity images for QualifyLead: the receiver reads the lead from Sales.
+	if len(c.PreEntityImages)+len(c.PostEntityImages) != 0 {
+		t.Errorf("QualifyLead carries images: pre %v, post %v", c.PreEntityImages.Keys(), c.PostEntityImages.Keys())
+	}
+	if _, ok := c.PostImage("PostImage"); ok {
+		t.Error("PostImage found in a QualifyLead body")
+	}
+	if shared, _ := c.SharedVariables.Bool("IsAutoTransact"); !shared {
+		t.Error("SharedVariables IsAutoTransact not read")
+	}
+}
+
+// The Update of the lead's state that follows a qualification is where its images are.
+func TestDecodeQualifiedLeadUpdate(t *testing.T) {
+	c := decodeFile(t, "update-lead-qualified-escaped.json")
+	if c.MessageName != "Update" || c.PrimaryEntityName != "lead" || c.RequestId != "" || c.OperationId == "" {
+		t.Fatalf("top level: %+v", c)
+	}
+	target, ok := c.Target()
+	if state, _ := target.OptionSetValue("statecode"); !ok || state != 1 {
+		t.Errorf("Target statecode = %d, %v", state, ok)
+	}
+	pre, _ := c.PreImage("PreImage")
+	if state, _ := pre.OptionSetValue("statecode"); state != 0 || pre.Attributes.Has("qualifyingopportunityid") {
+		t.Errorf("PreImage = %+v, want the open lead", pre)
+	}
 	image, ok := c.PostImage("PostImage")
 	if !ok {
 		t.Fatal("no PostImage")
@@ -80,7 +106,7 @@ func TestDecodeQualifyLead(t *testing.T) {
 		t.Errorf("prospect id = %q", id)
 	}
 	opp, ok := image.EntityReference("qualifyingopportunityid")
-	if !ok || opp.Id != created[2].Id || opp.Name == "" {
+	if !ok || opp.Id != "00000000-0000-4000-8000-0000000000f1" || opp.LogicalName != "opportunity" || opp.Name == "" {
 		t.Errorf("qualifyingopportunityid = %+v", opp)
 	}
 	if text, _ := image.FormattedValue("statecode"); text != "Qualified" {
@@ -88,9 +114,6 @@ func TestDecodeQualifyLead(t *testing.T) {
 	}
 	if image.RowVersion != "8812345" {
 		t.Errorf("RowVersion = %q", image.RowVersion)
-	}
-	if shared, _ := c.SharedVariables.Bool("IsAutoTransact"); !shared {
-		t.Error("SharedVariables IsAutoTransact not read")
 	}
 }
 
@@ -367,5 +390,27 @@ func TestParametersSet(t *testing.T) {
 	}
 	if _, ok := p.OptionSetValue("b"); ok {
 		t.Error("a string read as an option set value")
+	}
+}
+
+func TestEncodeEmptyRequestIdAsNull(t *testing.T) {
+	in := RemoteExecutionContext{MessageName: "Update", OperationId: "op-1",
+		ParentContext: &RemoteExecutionContext{MessageName: "QualifyLead", RequestId: "r-1"}}
+	body, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(body)
+	if strings.Count(text, `"RequestId":null`) != 1 || strings.Count(text, `"RequestId":"r-1"`) != 1 ||
+		strings.Count(text, `"RequestId"`) != 2 {
+		t.Errorf("body = %s\nwant RequestId null at the top and \"r-1\" in ParentContext, once each", text)
+	}
+	out, err := Decode(body)
+	if err != nil || out.RequestId != "" || out.OperationId != "op-1" || out.ParentContext.RequestId != "r-1" {
+		t.Errorf("round trip = %+v, %v", out, err)
+	}
+	again, _ := json.Marshal(in)
+	if string(again) != text {
+		t.Error("the same context encodes to different bytes")
 	}
 }

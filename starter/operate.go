@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/contrib/envconfig"
+	"go.temporal.io/sdk/log"
+
+	"github.com/partner-onboarding/onboarding/workflows"
+)
+
+// operate runs an operator's command against a request's workflow: the
+// retry signal, or the correct-request and abandon Updates, whose answer
+// (the request's state, or why it was refused) is printed.
+func operate(ctx context.Context, cmd string, args []string) error {
+	if len(args) == 0 {
+		return errors.New("usage: starter " + cmd + " ID ...")
+	}
+	id, args := args[0], args[1:]
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	operator := fs.String("operator", os.Getenv("USER"), "who acts, for the record")
+	reason := fs.String("reason", "", "why")
+	decline := fs.Bool("decline-email", false, "abandon: send the requester the decline email")
+	var file string
+	if cmd == "correct" {
+		if len(args) == 0 {
+			return errors.New("usage: starter correct ID FILE.json [-operator NAME] [-reason TEXT]")
+		}
+		file, args = args[0], args[1:]
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+
+	opts, err := envconfig.LoadDefaultClientOptions()
+	if err != nil {
+		return fmt.Errorf("temporal client configuration: %w", err)
+	}
+	opts.Logger = log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	c, err := client.DialContext(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("connect to temporal: %w", err)
+	}
+	defer c.Close()
+	workflowID := workflows.WorkflowID(id)
+
+	var update string
+	var arg any
+	switch cmd {
+	case "retry":
+		if err := c.SignalWorkflow(ctx, workflowID, "", workflows.SignalRetry,
+			workflows.Retry{Operator: *operator, Reason: *reason}); err != nil {
+			return err
+		}
+		fmt.Println("retry sent to", workflowID)
+		return nil
+	case "correct":
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return err
+		}
+		var corr workflows.Correction
+		if err := json.Unmarshal(b, &corr); err != nil {
+			return fmt.Errorf("%s: %w", file, err)
+		}
+		corr.Operator, corr.Reason = *operator, *reason
+		update, arg = workflows.UpdateCorrectRequest, corr
+	case "abandon":
+		update, arg = workflows.UpdateAbandon, workflows.Abandon{Reason: *reason, SendDeclineEmail: *decline, Operator: *operator}
+	}
+	handle, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: workflowID, UpdateName: update, Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err != nil {
+		return err
+	}
+	var st workflows.State
+	if err := handle.Get(ctx, &st); err != nil {
+		return err
+	}
+	out := json.NewEncoder(os.Stdout)
+	out.SetIndent("", "  ")
+	return out.Encode(st)
+}
