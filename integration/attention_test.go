@@ -69,4 +69,5 @@ func TestOperatorRepairsARequestThatNeedsAttention(t *testing.T) {
 		fmt.Sprint([]workflows.Status{workflows.StatusReceived, workflows.StatusNeedsAttention, workflows.StatusReceived,
 			workflows.StatusAwaitingQualification, workflows.StatusRejected}))
 	p.assertEmails(t, r, "receipt", "decline")
+	p.recordHistory(t, r, "needs-attention-retry")
 }

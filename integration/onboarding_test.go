@@ -32,7 +32,7 @@ import (
 var (
 	updateHistories = flag.Bool("update-histories", false,
 		"write the histories of the three paths to workflows/testdata for the replay test")
-	historyPrefix = flag.String("history-prefix", "v1",
+	historyPrefix = flag.String("history-prefix", "v2",
 		"file name prefix of the recorded histories: a new workflow shape gets a new prefix")
 )
 
@@ -51,10 +51,11 @@ type product struct {
 var webhookProduct = lazyProduct{env: map[string]string{"SALES_CHECK_INTERVAL": "1h"}}
 
 type lazyProduct struct {
-	env  map[string]string
-	once sync.Once
-	p    *product
-	err  error
+	env      map[string]string
+	temporal map[string]string // the dev server's dynamic config
+	once     sync.Once
+	p        *product
+	err      error
 }
 
 // get starts the stack on first use; TestMain stops it.
@@ -63,7 +64,7 @@ func (l *lazyProduct) get(t *testing.T) *product {
 	if testing.Short() {
 		t.Skip("integration test: starts the whole product; run without -short")
 	}
-	l.once.Do(func() { l.p, l.err = startProduct(l.env) })
+	l.once.Do(func() { l.p, l.err = startProduct(l.env, l.temporal) })
 	if l.err != nil {
 		t.Fatal(l.err)
 	}
@@ -79,13 +80,13 @@ func (l *lazyProduct) stop(failed bool) {
 func TestMain(m *testing.M) {
 	flag.Parse()
 	code := m.Run()
-	for _, l := range []*lazyProduct{&webhookProduct, &checkingProduct} {
+	for _, l := range []*lazyProduct{&webhookProduct, &checkingProduct, &patientProduct} {
 		l.stop(code != 0)
 	}
 	os.Exit(code)
 }
 
-func startProduct(env map[string]string) (*product, error) {
+func startProduct(env, dynamicConfig map[string]string) (*product, error) {
 	root, err := stack.FindRepoRoot()
 	if err != nil {
 		return nil, err
@@ -103,6 +104,8 @@ func startProduct(env map[string]string) (*product, error) {
 		Headless: true,
 		Log:      logs,
 		Env:      env,
+
+		TemporalDynamicConfig: dynamicConfig,
 	})
 	if err != nil {
 		os.RemoveAll(dataDir)
@@ -165,6 +168,7 @@ func TestOnboardingEndToEnd(t *testing.T) {
 		p.assertEmails(t, r, "receipt", "welcome")
 		p.assertSearchAttribute(t, r, workflows.StatusApproved)
 		p.recordHistory(t, r, "approved")
+		p.recordSalesEvent(t, "win-"+st.OpportunityID, "sales-event-win")
 	})
 
 	t.Run("disqualified", func(t *testing.T) {
@@ -444,6 +448,12 @@ func (p *product) assertSearchAttribute(t *testing.T, r submitted, status workfl
 // CLI, as operators would, when -update-histories is set.
 func (p *product) recordHistory(t *testing.T, r submitted, name string) {
 	t.Helper()
+	p.recordRun(t, workflows.WorkflowID(r.id), "", name)
+}
+
+// recordRun exports one run's history (the latest when runID is empty).
+func (p *product) recordRun(t *testing.T, workflowID, runID, name string) {
+	t.Helper()
 	if !*updateHistories {
 		return
 	}
@@ -451,8 +461,12 @@ func (p *product) recordHistory(t *testing.T, r submitted, name string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command(p.stack.Tools.Temporal, "workflow", "show", "--output", "json",
-		"--address", p.stack.URLs().TemporalAddress, "--workflow-id", workflows.WorkflowID(r.id)).Output()
+	args := []string{"workflow", "show", "--output", "json",
+		"--address", p.stack.URLs().TemporalAddress, "--workflow-id", workflowID}
+	if runID != "" {
+		args = append(args, "--run-id", runID)
+	}
+	out, err := exec.Command(p.stack.Tools.Temporal, args...).Output()
 	if err != nil {
 		t.Fatalf("export history: %v", err)
 	}
@@ -461,6 +475,31 @@ func (p *product) recordHistory(t *testing.T, r submitted, name string) {
 		t.Fatal(err)
 	}
 	t.Logf("wrote %s", path)
+}
+
+// recordSalesEvent exports the history of the completed SalesEvent workflow
+// whose ID contains part, when -update-histories is set.
+func (p *product) recordSalesEvent(t *testing.T, part, name string) {
+	t.Helper()
+	if !*updateHistories {
+		return
+	}
+	query := fmt.Sprintf("WorkflowType = '%s' AND ExecutionStatus = 'Completed'", workflows.SalesEventWorkflowName)
+	var id string
+	poll(t, "the SalesEvent workflow of "+part, func() (bool, string) {
+		resp, err := p.temporal.ListWorkflow(context.Background(), workflowListRequest(query))
+		if err != nil {
+			return false, err.Error()
+		}
+		for _, e := range resp.Executions {
+			if strings.Contains(e.GetExecution().GetWorkflowId(), part) {
+				id = e.GetExecution().GetWorkflowId()
+				return true, id
+			}
+		}
+		return false, fmt.Sprintf("%d completed SalesEvent workflows", len(resp.Executions))
+	})
+	p.recordRun(t, id, "", name)
 }
 
 // poll checks cond until it holds, failing after two minutes with the last

@@ -87,6 +87,20 @@ func (p *Process) stop(grace time.Duration) error {
 	return err
 }
 
+// kill ends the process group at once with SIGKILL.
+func (p *Process) kill() error {
+	p.mu.Lock()
+	p.stopped = true
+	p.mu.Unlock()
+	pgid := p.Pid()
+	if err := syscall.Kill(-pgid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return fmt.Errorf("kill %s: %w", p.Name, err)
+	}
+	<-p.done
+	waitGroupGone(pgid, 2*time.Second)
+	return nil
+}
+
 // waitGroupGone waits, up to limit, until the killed members of a process
 // group have been reaped by whoever inherited them.
 func waitGroupGone(pgid int, limit time.Duration) {

@@ -61,6 +61,9 @@ type Options struct {
 	// SALES_CHECK_INTERVAL=2s; it overrides what the stack sets.
 	Env        map[string]string
 	WebhookKey string // default DefaultWebhookKey
+	// TemporalDynamicConfig sets the dev server's dynamic config values,
+	// such as limit.historyCount.suggestContinueAsNew.
+	TemporalDynamicConfig map[string]string
 }
 
 // URLs are where a developer reaches the local stack.
@@ -237,6 +240,9 @@ func (s *Stack) StartTemporal(ctx context.Context) error {
 	}
 	for _, sa := range workflows.SearchAttributeFlags() {
 		args = append(args, "--search-attribute", sa)
+	}
+	for _, k := range slices.Sorted(maps.Keys(s.opts.TemporalDynamicConfig)) {
+		args = append(args, "--dynamic-config-value", k+"="+s.opts.TemporalDynamicConfig[k])
 	}
 	ports := map[string]int{"Temporal gRPC": p.Temporal}
 	if !s.opts.Headless {
@@ -487,6 +493,21 @@ func (s *Stack) StopProcess(name string) error {
 	s.procs = slices.Delete(s.procs, i, i+1)
 	s.mu.Unlock()
 	return p.stop(s.grace)
+}
+
+// KillProcess ends the running process of that name with SIGKILL, as a
+// crash would: it gets no chance to finish what it was doing.
+func (s *Stack) KillProcess(name string) error {
+	s.mu.Lock()
+	i := slices.IndexFunc(s.procs, func(p *Process) bool { return p.Name == name })
+	if i < 0 {
+		s.mu.Unlock()
+		return fmt.Errorf("stack: no running process %q", name)
+	}
+	p := s.procs[i]
+	s.procs = slices.Delete(s.procs, i, i+1)
+	s.mu.Unlock()
+	return p.kill()
 }
 
 // Processes returns the running processes in their start order.
