@@ -279,9 +279,12 @@ func (a *Activities) SendEmail(ctx context.Context, in workflows.Email) error {
 func (a *Activities) sendEmail(ctx context.Context, in workflows.Email) error {
 	if _, sent, err := a.commerce.EmailSent(ctx, in.RequestID, string(in.Kind)); err != nil {
 		return commerceError("read sent emails", err)
-	} else if sent {
+	} else if sent && in.Resend == "" {
 		a.logger(ctx).Info("Email already sent", "kind", in.Kind)
 		return nil
+	} else if !sent && in.Resend != "" {
+		return temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("request %s has had no %s email to send again", in.RequestID, in.Kind), ErrorMailRejected, nil)
 	}
 	p, err := a.commerce.GetProspect(ctx, in.RequestID)
 	if err != nil {
@@ -310,6 +313,9 @@ func (a *Activities) sendEmail(ctx context.Context, in workflows.Email) error {
 		return temporal.NewNonRetryableApplicationError(err.Error(), ErrorMailRejected, err)
 	}
 	messageID := MessageID(in.RequestID, in.Kind, a.config.MessageIDDomain)
+	if in.Resend != "" {
+		messageID = "<" + in.Resend + "@" + a.config.MessageIDDomain + ">"
+	}
 	// The send ends before the activity's deadline, so that the record
 	// below has time to be written, and a retry never overlaps this send.
 	sendCtx, cancel := context.WithDeadline(ctx, sendDeadline(ctx))
@@ -333,6 +339,10 @@ func (a *Activities) sendEmail(ctx context.Context, in workflows.Email) error {
 			return temporal.NewNonRetryableApplicationError(msg, ErrorMailRejected, nil)
 		}
 		return errors.New(msg)
+	}
+	if in.Resend != "" {
+		a.logger(ctx).Info("Email sent again", "kind", in.Kind, "messageId", messageID)
+		return nil // the ResendEmail workflow is its record
 	}
 	// The server has the email: the record must be written even when the
 	// activity's own context ended meanwhile, or the retry sends it again.

@@ -237,3 +237,34 @@ func deferringSMTP(t *testing.T) (string, int) {
 	addr := l.Addr().(*net.TCPAddr)
 	return addr.IP.String(), addr.Port
 }
+
+func TestResendEmailSendsASecondCopy(t *testing.T) {
+	f := newFixture(t)
+	req := f.registered("en")
+	welcome := workflows.Email{RequestID: req.RequestID, Kind: workflows.EmailWelcome}
+	resend := workflows.Email{RequestID: req.RequestID, Kind: workflows.EmailWelcome, Resend: "resend-welcome-1"}
+
+	err := f.run(workflows.ActivitySendEmail, resend, nil)
+	wantPermanent(t, err, activities.ErrorMailRejected) // nothing to send again yet
+
+	f.mustRun(workflows.ActivitySendEmail, welcome, nil)
+	f.mustRun(workflows.ActivitySendEmail, resend, nil)
+	msgs, err := f.mailpit.WaitForMessages(f.ctx, "to:"+req.Requester.Email, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]bool{}
+	for _, m := range msgs {
+		full, err := f.mailpit.Message(f.ctx, m.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[full.MessageID] = true
+	}
+	if len(msgs) != 2 || !ids["resend-welcome-1@"+messageIDDomain] {
+		t.Errorf("Message-IDs = %v; want the first and the resent copy", ids)
+	}
+	if sent, _ := f.store.ListSentEmails(f.ctx, req.RequestID); len(sent) != 1 {
+		t.Errorf("sent emails recorded = %+v; want the first only", sent)
+	}
+}

@@ -53,6 +53,7 @@ var webhookProduct = lazyProduct{env: map[string]string{"SALES_CHECK_INTERVAL": 
 type lazyProduct struct {
 	env      map[string]string
 	temporal map[string]string // the dev server's dynamic config
+	webUI    bool              // run the Temporal Web UI too
 	once     sync.Once
 	p        *product
 	err      error
@@ -64,7 +65,7 @@ func (l *lazyProduct) get(t *testing.T) *product {
 	if testing.Short() {
 		t.Skip("integration test: starts the whole product; run without -short")
 	}
-	l.once.Do(func() { l.p, l.err = startProduct(l.env, l.temporal) })
+	l.once.Do(func() { l.p, l.err = startProduct(l.env, l.temporal, l.webUI) })
 	if l.err != nil {
 		t.Fatal(l.err)
 	}
@@ -80,13 +81,13 @@ func (l *lazyProduct) stop(failed bool) {
 func TestMain(m *testing.M) {
 	flag.Parse()
 	code := m.Run()
-	for _, l := range []*lazyProduct{&webhookProduct, &checkingProduct, &patientProduct} {
+	for _, l := range []*lazyProduct{&webhookProduct, &checkingProduct, &patientProduct, &webUIProduct} {
 		l.stop(code != 0)
 	}
 	os.Exit(code)
 }
 
-func startProduct(env, dynamicConfig map[string]string) (*product, error) {
+func startProduct(env, dynamicConfig map[string]string, webUI bool) (*product, error) {
 	root, err := stack.FindRepoRoot()
 	if err != nil {
 		return nil, err
@@ -101,7 +102,7 @@ func startProduct(env, dynamicConfig map[string]string) (*product, error) {
 	s, err := stack.StartOnFreePorts(ctx, stack.Options{
 		RepoRoot: root,
 		DataDir:  dataDir,
-		Headless: true,
+		Headless: !webUI,
 		Log:      logs,
 		Env:      env,
 
@@ -168,7 +169,7 @@ func TestOnboardingEndToEnd(t *testing.T) {
 		p.assertEmails(t, r, "receipt", "welcome")
 		p.assertSearchAttribute(t, r, workflows.StatusApproved)
 		p.recordHistory(t, r, "approved")
-		p.recordSalesEvent(t, "win-"+st.OpportunityID, "sales-event-win")
+		p.recordCompleted(t, workflows.SalesEventWorkflowName, "win-"+st.OpportunityID, "sales-event-win")
 	})
 
 	t.Run("disqualified", func(t *testing.T) {
@@ -477,16 +478,16 @@ func (p *product) recordRun(t *testing.T, workflowID, runID, name string) {
 	t.Logf("wrote %s", path)
 }
 
-// recordSalesEvent exports the history of the completed SalesEvent workflow
+// recordCompleted exports the history of the completed workflow of a type
 // whose ID contains part, when -update-histories is set.
-func (p *product) recordSalesEvent(t *testing.T, part, name string) {
+func (p *product) recordCompleted(t *testing.T, workflowType, part, name string) {
 	t.Helper()
 	if !*updateHistories {
 		return
 	}
-	query := fmt.Sprintf("WorkflowType = '%s' AND ExecutionStatus = 'Completed'", workflows.SalesEventWorkflowName)
+	query := fmt.Sprintf("WorkflowType = '%s' AND ExecutionStatus = 'Completed'", workflowType)
 	var id string
-	poll(t, "the SalesEvent workflow of "+part, func() (bool, string) {
+	poll(t, "the "+workflowType+" workflow of "+part, func() (bool, string) {
 		resp, err := p.temporal.ListWorkflow(context.Background(), workflowListRequest(query))
 		if err != nil {
 			return false, err.Error()
@@ -497,7 +498,7 @@ func (p *product) recordSalesEvent(t *testing.T, part, name string) {
 				return true, id
 			}
 		}
-		return false, fmt.Sprintf("%d completed SalesEvent workflows", len(resp.Executions))
+		return false, fmt.Sprintf("%d completed %s workflows", len(resp.Executions), workflowType)
 	})
 	p.recordRun(t, id, "", name)
 }

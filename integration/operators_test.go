@@ -223,6 +223,17 @@ func TestOperatorAbandonsARequest(t *testing.T) {
 		t.Errorf("register = %+v, %v", prospect, err)
 	}
 	p.recordHistory(t, r, "abandon")
+
+	// The requester says the decline never came: operations send it again.
+	out, err = p.starterCLI(t, "resend", r.id, "decline", "-reason", "the requester asked")
+	if err != nil {
+		t.Fatalf("starter resend: %v\n%s", err, out)
+	}
+	msgs, err := p.mailpit.WaitForMessages(context.Background(), "to:"+r.email+` subject:"partner request"`, 3)
+	if err != nil || len(msgs) != 3 {
+		t.Errorf("emails to the requester = %d, %v; want the receipt and two declines", len(msgs), err)
+	}
+	p.recordCompleted(t, workflows.ResendEmailWorkflowName, "resend-decline-"+r.id, "resend-email")
 }
 
 // TestCancelledAndTerminatedRequests: a request cancelled from the Web UI

@@ -422,8 +422,13 @@ func (s *Stack) productEnv() []string {
 		fmt.Sprintf("SALES_TOKEN_URL=http://127.0.0.1:%d/local/oauth2/v2.0/token", p.Standin),
 		"SALES_CLIENT_ID=" + salesClientID,
 		"SALES_CLIENT_SECRET=" + salesClientSecret,
+		// Reminders of requests that wait long for Sales land in Mailpit.
+		"SALES_INBOX=" + LocalSalesInbox,
 	}
 }
+
+// LocalSalesInbox receives the local stack's reminders to the sales team.
+const LocalSalesInbox = "sales@shop.example"
 
 // withOptsEnv appends Options.Env, whose entries win over env's.
 func (s *Stack) withOptsEnv(env []string) []string {

@@ -12,6 +12,8 @@
 //	                           fix the request's data (the correct-request Update)
 //	starter abandon ID -reason TEXT [-decline-email] [-operator NAME]
 //	                           end the request as Rejected (the abandon Update)
+//	starter resend ID KIND [-operator NAME] [-reason TEXT]
+//	                           send the receipt, welcome or decline email again
 //
 // serve reaches Temporal through the SDK's environment configuration
 // (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, ...), listens on STARTER_ADDR
@@ -57,7 +59,8 @@ const usage = `usage:
   starter show ID
   starter retry ID [-operator NAME] [-reason TEXT]
   starter correct ID FILE.json [-operator NAME] [-reason TEXT]
-  starter abandon ID -reason TEXT [-decline-email] [-operator NAME]`
+  starter abandon ID -reason TEXT [-decline-email] [-operator NAME]
+  starter resend ID receipt|welcome|decline [-operator NAME] [-reason TEXT]`
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -75,7 +78,7 @@ func main() {
 		err = submit(ctx, args[0])
 	case cmd == "show" && len(args) == 1:
 		err = show(ctx, args[0])
-	case cmd == "retry" || cmd == "correct" || cmd == "abandon":
+	case cmd == "retry" || cmd == "correct" || cmd == "abandon" || cmd == "resend":
 		err = operate(ctx, cmd, args)
 	default:
 		fmt.Fprintln(os.Stderr, usage)

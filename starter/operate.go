@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 
+	"github.com/google/uuid"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/contrib/envconfig"
 	"go.temporal.io/sdk/log"
@@ -30,11 +31,17 @@ func operate(ctx context.Context, cmd string, args []string) error {
 	reason := fs.String("reason", "", "why")
 	decline := fs.Bool("decline-email", false, "abandon: send the requester the decline email")
 	var file string
-	if cmd == "correct" {
+	switch cmd {
+	case "correct":
 		if len(args) == 0 {
 			return errors.New("usage: starter correct ID FILE.json [-operator NAME] [-reason TEXT]")
 		}
 		file, args = args[0], args[1:]
+	case "resend":
+		if len(args) == 0 {
+			return errors.New("usage: starter resend ID receipt|welcome|decline [-operator NAME] [-reason TEXT]")
+		}
+		file, args = args[0], args[1:] // the email kind
 	}
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -75,6 +82,17 @@ func operate(ctx context.Context, cmd string, args []string) error {
 		update, arg = workflows.UpdateCorrectRequest, corr
 	case "abandon":
 		update, arg = workflows.UpdateAbandon, workflows.Abandon{Reason: *reason, SendDeclineEmail: *decline, Operator: *operator}
+	case "resend":
+		in := workflows.ResendEmail{RequestID: id, Kind: workflows.EmailKind(file), Operator: *operator, Reason: *reason}
+		run, err := c.ExecuteWorkflow(ctx, workflows.ResendEmailStartOptions(in, uuid.NewString()[:8]), workflows.ResendEmailWorkflowName, in)
+		if err != nil {
+			return err
+		}
+		if err := run.Get(ctx, nil); err != nil {
+			return err
+		}
+		fmt.Printf("the %s email of request %s was sent again (workflow %s)\n", in.Kind, id, run.GetID())
+		return nil
 	}
 	handle, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID: workflowID, UpdateName: update, Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted,

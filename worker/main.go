@@ -88,6 +88,7 @@ func run(ctx context.Context) error {
 	w := worker.New(c, workflows.TaskQueue, worker.Options{WorkerStopTimeout: 10 * time.Second})
 	w.RegisterWorkflowWithOptions(workflows.PartnerOnboarding, workflow.RegisterOptions{Name: workflows.WorkflowName})
 	w.RegisterWorkflowWithOptions(workflows.SalesEventWorkflow, workflow.RegisterOptions{Name: workflows.SalesEventWorkflowName})
+	w.RegisterWorkflowWithOptions(workflows.ResendEmailWorkflow, workflow.RegisterOptions{Name: workflows.ResendEmailWorkflowName})
 	acts.Register(w)
 	slog.Info("Worker polling", "taskQueue", workflows.TaskQueue, "namespace", opts.Namespace)
 	return w.Run(interruptFromContext(ctx))

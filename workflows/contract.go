@@ -19,6 +19,10 @@ const WorkflowName = "PartnerOnboarding"
 // over one Sales webhook and brings its decision to the request.
 const SalesEventWorkflowName = "SalesEvent"
 
+// ResendEmailWorkflowName is the registered name of the workflow that sends
+// an email of a request again, on an operator's request.
+const ResendEmailWorkflowName = "ResendEmail"
+
 // Signal, query and update names. Sales hooks become the four Sales signals;
 // operators send SignalRetry and the two Updates.
 const (
@@ -395,6 +399,28 @@ type Email struct {
 	LeadID        string    `json:"leadId,omitempty"`
 	OpportunityID string    `json:"opportunityId,omitempty"`
 	WaitingSince  time.Time `json:"waitingSince,omitempty"`
+	// Resend names an operator's resend of an email that went out before: it
+	// is sent whatever the record says, under a Message-ID of its own.
+	Resend string `json:"resend,omitempty"`
+}
+
+// ResendEmail is the input of the ResendEmail workflow.
+type ResendEmail struct {
+	RequestID string    `json:"requestId"`
+	Kind      EmailKind `json:"kind"`
+	Operator  string    `json:"operator,omitempty"`
+	Reason    string    `json:"reason,omitempty"`
+}
+
+// ResendEmailStartOptions are the start options of one resend; its ID
+// (which also makes the resent email's Message-ID) is the caller's.
+func ResendEmailStartOptions(in ResendEmail, resendID string) client.StartWorkflowOptions {
+	return client.StartWorkflowOptions{
+		ID:                       "resend-" + string(in.Kind) + "-" + in.RequestID + "-" + resendID,
+		TaskQueue:                TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		StaticSummary:            "Resend the " + string(in.Kind) + " email of request " + in.RequestID,
+	}
 }
 
 type SalesCheckInput struct {

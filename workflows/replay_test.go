@@ -25,6 +25,7 @@ func TestReplayRecordedHistories(t *testing.T) {
 			replayer := worker.NewWorkflowReplayer()
 			replayer.RegisterWorkflowWithOptions(PartnerOnboarding, workflow.RegisterOptions{Name: WorkflowName})
 			replayer.RegisterWorkflowWithOptions(SalesEventWorkflow, workflow.RegisterOptions{Name: SalesEventWorkflowName})
+			replayer.RegisterWorkflowWithOptions(ResendEmailWorkflow, workflow.RegisterOptions{Name: ResendEmailWorkflowName})
 			if err := replayer.ReplayWorkflowHistoryFromJSONFile(nil, file); err != nil {
 				t.Fatalf("replay %s: %v", file, err)
 			}

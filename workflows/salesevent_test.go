@@ -128,3 +128,23 @@ func TestSalesEventWorkflowIDIsTheEvent(t *testing.T) {
 	}
 	assertEqual(t, "ID", a, "sales-event-win-opp-1-op-1")
 }
+
+func TestResendEmailSendsTheKindAgain(t *testing.T) {
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestWorkflowEnvironment()
+	env.RegisterWorkflowWithOptions(ResendEmailWorkflow, workflow.RegisterOptions{Name: ResendEmailWorkflowName})
+	var got []Email
+	env.RegisterActivityWithOptions(func(_ context.Context, in Email) error {
+		got = append(got, in)
+		return nil
+	}, activity.RegisterOptions{Name: ActivitySendEmail})
+
+	env.ExecuteWorkflow(ResendEmailWorkflowName, ResendEmail{RequestID: "req-1", Kind: EmailWelcome, Operator: "ops"})
+
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Kind != EmailWelcome || got[0].RequestID != "req-1" || got[0].Resend == "" {
+		t.Errorf("emails asked for = %+v; want the welcome, marked as a resend", got)
+	}
+}
