@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"flag"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -20,9 +21,10 @@ var updateScreenshots = flag.Bool("update-screenshots", false, "save the Web UI 
 // webUIProduct runs the Temporal Web UI, for the browser tests that look at it.
 var webUIProduct = lazyProduct{env: map[string]string{"SALES_CHECK_INTERVAL": "1h"}, webUI: true}
 
-// TestWebUIListsRequestsThatNeedAttention is what operations do first: open
-// the Temporal Web UI's workflow list filtered on OnboardingStatus =
-// "NeedsAttention" and find the request there.
+// TestWebUIListsRequestsThatNeedAttention is what operations do in the
+// Temporal Web UI: open the workflow list filtered on OnboardingStatus =
+// "NeedsAttention", find the request there, and correct its data with the
+// correct-request Update from the workflow's page.
 func TestWebUIListsRequestsThatNeedAttention(t *testing.T) {
 	browser := chromium(t)
 	p := webUIProduct.get(t)
@@ -54,22 +56,65 @@ func TestWebUIListsRequestsThatNeedAttention(t *testing.T) {
 		t.Fatal(err)
 	}
 	if *updateScreenshots {
-		root, err := stack.FindRepoRoot()
-		if err != nil {
-			t.Fatal(err)
-		}
-		path := filepath.Join(root, "docs", "needs-attention.png")
-		if err := os.WriteFile(path, shot, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("wrote %s", path)
+		saveScreenshot(t, "needs-attention.png", shot)
 	}
 
-	// Operations' first action: abandon the request, or retry it, from here.
-	if out, err := p.starterCLI(t, "abandon", r.id, "-reason", "the company name cannot be shortened"); err != nil {
+	// The workflow's page offers the operators' Updates: More Actions,
+	// Send an Update lists correct-request and abandon, with their inputs.
+	page := p.stack.URLs().TemporalUI + "namespaces/" + stack.Namespace + "/workflows/" + workflows.WorkflowID(r.id)
+	if err := chromedp.Do(ctx, chromedp.Navigate(page)); err != nil {
+		t.Fatal(err)
+	}
+	clickWhenThere(t, ctx, `[...document.querySelectorAll("button[aria-controls=workflow-actions]")].find(b => b.offsetParent)`)
+	clickWhenThere(t, ctx, `[...document.querySelectorAll("[role=menuitem]")].find(m => m.textContent.includes("Send an Update") && m.offsetParent)`)
+	for _, update := range []string{workflows.UpdateCorrectRequest, workflows.UpdateAbandon} {
+		poll(t, "the Web UI to offer the "+update+" Update", func() (bool, string) {
+			offered, err := chromedp.Run(ctx, chromedp.Evaluate[bool](
+				`[...document.querySelectorAll("#update-select-select [role=option]")].some(o => o.textContent.trim().startsWith("`+update+`"))`))
+			return err == nil && offered, fmt.Sprint(err)
+		})
+	}
+
+	// The correction itself, as the Update the Web UI sends.
+	if out, err := p.temporalCLI(t, "workflow", "update", "execute", "--workflow-id", workflows.WorkflowID(r.id),
+		"--name", workflows.UpdateCorrectRequest, "--input", `{"company":{"name":"Fabrikam Tools"},"operator":"ops"}`); err != nil {
+		t.Fatalf("correct-request: %v\n%s", err, out)
+	}
+	st := p.awaitStatus(t, r, workflows.StatusAwaitingQualification)
+	lead, err := p.sales.GetLead(context.Background(), st.LeadID)
+	if err != nil || lead.CompanyName != "Fabrikam Tools" {
+		t.Errorf("company of the lead = %q, %v; want the corrected name", lead.CompanyName, err)
+	}
+	if out, err := p.starterCLI(t, "abandon", r.id, "-reason", "test over"); err != nil {
 		t.Fatalf("abandon: %v\n%s", err, out)
 	}
 	p.awaitCompletion(t, r)
+}
+
+// clickWhenThere polls until the JavaScript expression finds an element,
+// then clicks it: the Web UI renders menus and dialogs as data arrives.
+func clickWhenThere(t *testing.T, ctx context.Context, element string) {
+	t.Helper()
+	poll(t, "the Web UI to show "+element, func() (bool, string) {
+		clicked, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { const e = `+element+`; if (!e) return false; e.click(); return true })()`))
+		if err != nil {
+			return false, err.Error()
+		}
+		return clicked, "not there yet"
+	})
+}
+
+func saveScreenshot(t *testing.T, name string, png []byte) {
+	t.Helper()
+	root, err := stack.FindRepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(root, "docs", name)
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("wrote %s", path)
 }
 
 // browserContext starts a headless Chromium with the flags this machine

@@ -221,7 +221,8 @@ func newOnboarding(ctx workflow.Context, req Request) (*onboarding, error) {
 		o.state = State{RequestID: req.RequestID}
 		o.markStatus(ctx, StatusReceived)
 	}
-	if err := workflow.SetQueryHandler(ctx, QueryState, func() (State, error) { return o.state, nil }); err != nil {
+	if err := workflow.SetQueryHandlerWithOptions(ctx, QueryState, func() (State, error) { return o.state, nil },
+		workflow.QueryHandlerOptions{Description: "The request's whole state: status, Sales IDs, customers, decision, emails, why it needs attention. IDs only, no personal data."}); err != nil {
 		return nil, fmt.Errorf("register state query: %w", err)
 	}
 	if err := o.handleOperators(ctx); err != nil {
@@ -291,7 +292,7 @@ func (o *onboarding) step(ctx workflow.Context, kind stepKind, summary, activity
 		if err == nil || !errors.As(err, &appErr) || !appErr.NonRetryable() {
 			return err
 		}
-		if err := o.awaitOperator(ctx, summary, appErr.Type(), appErr.Error()); err != nil {
+		if err := o.awaitOperator(ctx, summary, appErr.Type(), appErr.Message()); err != nil {
 			return err
 		}
 	}
