@@ -50,6 +50,7 @@ type fixture struct {
 	t       *testing.T
 	ctx     context.Context
 	store   *commerce.Store
+	si      *salesstandin.Server
 	standin *httptest.Server
 	sales   *sales.Client
 	mailpit *mailpittest.Mailpit
@@ -76,6 +77,7 @@ func newFixture(t *testing.T, mailpitFlags ...string) *fixture {
 	if err != nil {
 		t.Fatalf("sales stand-in: %v", err)
 	}
+	f.si = si
 	f.standin = httptest.NewServer(si.Handler())
 	t.Cleanup(func() { f.standin.Close(); si.Close() })
 	f.sales = newSalesClient(t, f.standin.URL, salesClientSecret)

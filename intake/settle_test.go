@@ -139,3 +139,27 @@ func TestShowFromTheRegister(t *testing.T) {
 		t.Errorf("state from the register = %+v", st)
 	}
 }
+
+// The restart loop runs as soon as the starter starts, not an interval later.
+func TestKeepResumingStartsAtOnce(t *testing.T) {
+	f := newFixture(t)
+	f.temporal.startErr = serviceerror.NewUnavailable("connection refused")
+	f.submit(t, requestJSON("mia.jansen@contoso.example"))
+	id := f.temporal.startedIDs()[0]
+	f.temporal.mu.Lock()
+	f.temporal.starts, f.temporal.startErr = nil, nil
+	f.temporal.mu.Unlock()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { f.service().KeepResuming(ctx, time.Hour, -time.Minute); close(done) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for len(f.temporal.startedIDs()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	if ids := f.temporal.startedIDs(); !slices.Equal(ids, []string{id}) {
+		t.Errorf("started = %v; want the registered request at once, with the next pass an hour away", ids)
+	}
+}
