@@ -122,7 +122,8 @@ func (a *Activities) RegisterProspect(ctx context.Context, req workflows.Request
 // derived from the request's, so a retry after a create that timed out (or
 // a worker that died mid-call) finds the first lead instead of making a second.
 func (a *Activities) CreateLead(ctx context.Context, req workflows.Request) (string, error) {
-	id, created, err := heartbeating(ctx, func() (string, bool, error) { return a.sales.EnsureLead(ctx, leadOf(req)) })
+	defer keepAlive(ctx)()
+	id, created, err := a.sales.EnsureLead(ctx, leadOf(req))
 	if err != nil {
 		return "", salesError("create lead for prospect "+req.RequestID, err)
 	}
@@ -156,11 +157,9 @@ func leadOf(req workflows.Request) sales.Lead {
 // (while it is open) and to the prospect register. Sales goes first: a
 // failure there leaves the register as it was, and the Update reports it.
 func (a *Activities) CorrectRequest(ctx context.Context, in workflows.CorrectRequestInput) error {
+	defer keepAlive(ctx)()
 	if in.LeadID != "" {
-		_, _, err := heartbeating(ctx, func() (struct{}, bool, error) {
-			return struct{}{}, false, a.sales.UpdateLead(ctx, in.LeadID, leadOf(in.Request))
-		})
-		if err != nil {
+		if err := a.sales.UpdateLead(ctx, in.LeadID, leadOf(in.Request)); err != nil {
 			return salesError("correct lead "+in.LeadID, err)
 		}
 	}
@@ -182,14 +181,7 @@ func (a *Activities) SetProspectStatus(ctx context.Context, in workflows.Prospec
 // Person and an Organization customer. Where the qualification did not name
 // them, the opportunity in Sales does.
 func (a *Activities) ImportCustomers(ctx context.Context, in workflows.ImportCustomersInput) (workflows.Customers, error) {
-	customers, _, err := heartbeating(ctx, func() (workflows.Customers, bool, error) {
-		c, err := a.importCustomers(ctx, in)
-		return c, false, err
-	})
-	return customers, err
-}
-
-func (a *Activities) importCustomers(ctx context.Context, in workflows.ImportCustomersInput) (workflows.Customers, error) {
+	defer keepAlive(ctx)()
 	if err := a.commerce.SetProspectOpportunity(ctx, in.RequestID, in.OpportunityID); err != nil {
 		return workflows.Customers{}, commerceError("record opportunity of prospect "+in.RequestID, err)
 	}
@@ -272,11 +264,7 @@ func (a *Activities) CreateCustomerHierarchy(ctx context.Context, in workflows.H
 // from the request and the kind, so that a resend after a crash between
 // sending and recording is recognisably the same message.
 func (a *Activities) SendEmail(ctx context.Context, in workflows.Email) error {
-	_, _, err := heartbeating(ctx, func() (struct{}, bool, error) { return struct{}{}, false, a.sendEmail(ctx, in) })
-	return err
-}
-
-func (a *Activities) sendEmail(ctx context.Context, in workflows.Email) error {
+	defer keepAlive(ctx)()
 	if _, sent, err := a.commerce.EmailSent(ctx, in.RequestID, string(in.Kind)); err != nil {
 		return commerceError("read sent emails", err)
 	} else if sent && in.Resend == "" {
@@ -392,14 +380,7 @@ func MessageID(requestID string, kind workflows.EmailKind, domain string) string
 // again; an open one gives way to the opportunity the lead was qualified into
 // since. States that cannot move on by themselves are reported as Stuck.
 func (a *Activities) CheckSales(ctx context.Context, in workflows.SalesCheckInput) (workflows.SalesCheck, error) {
-	check, _, err := heartbeating(ctx, func() (workflows.SalesCheck, bool, error) {
-		c, err := a.checkSales(ctx, in)
-		return c, false, err
-	})
-	return check, err
-}
-
-func (a *Activities) checkSales(ctx context.Context, in workflows.SalesCheckInput) (workflows.SalesCheck, error) {
+	defer keepAlive(ctx)()
 	var check workflows.SalesCheck
 	lead, err := a.sales.GetLead(ctx, in.LeadID)
 	leadGone := sales.IsNotFound(err)
@@ -475,14 +456,7 @@ func (a *Activities) opportunity(ctx context.Context, id string) (opp *sales.Opp
 // failure is retried, a refused token included: the decision must not be
 // lost while the client secret is renewed.
 func (a *Activities) ResolveSalesEvent(ctx context.Context, ev workflows.SalesEvent) (workflows.ResolvedSalesEvent, error) {
-	r, _, err := heartbeating(ctx, func() (workflows.ResolvedSalesEvent, bool, error) {
-		r, err := a.resolveSalesEvent(ctx, ev)
-		return r, false, err
-	})
-	return r, err
-}
-
-func (a *Activities) resolveSalesEvent(ctx context.Context, ev workflows.SalesEvent) (workflows.ResolvedSalesEvent, error) {
+	defer keepAlive(ctx)()
 	r := workflows.ResolvedSalesEvent{SalesEvent: ev}
 	if r.LeadID == "" {
 		opp, err := a.sales.GetOpportunity(ctx, r.OpportunityID)
@@ -546,29 +520,28 @@ func (a *Activities) RecordSalesEvent(ctx context.Context, r workflows.SalesEven
 	return nil
 }
 
-// heartbeating runs fn while telling Temporal that the activity is alive,
-// so that a worker that dies mid-call is noticed at the heartbeat timeout,
-// not at the end of the step's whole timeout.
-func heartbeating[T, U any](ctx context.Context, fn func() (T, U, error)) (T, U, error) {
+// keepAlive tells Temporal that the activity is alive until the returned
+// stop is called, so that a worker that dies mid-call is noticed at the
+// heartbeat timeout, not at the end of the step's whole timeout.
+func keepAlive(ctx context.Context) (stop func()) {
 	timeout := activity.GetInfo(ctx).HeartbeatTimeout
 	if timeout <= 0 {
-		return fn()
+		return func() {}
 	}
-	stop := make(chan struct{})
-	defer close(stop)
+	done := make(chan struct{})
 	go func() {
 		tick := time.NewTicker(max(timeout/3, 100*time.Millisecond))
 		defer tick.Stop()
 		for {
 			select {
-			case <-stop:
+			case <-done:
 				return
 			case <-tick.C:
 				activity.RecordHeartbeat(ctx)
 			}
 		}
 	}()
-	return fn()
+	return func() { close(done) }
 }
 
 func (a *Activities) logger(ctx context.Context) *slog.Logger {

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/partner-onboarding/onboarding/activities"
 	"github.com/partner-onboarding/onboarding/sales"
@@ -88,4 +90,35 @@ func TestThrottledLeadCreationWaitsAsSalesAsks(t *testing.T) {
 // leadOfSomeoneElse is a lead a seller made by hand: no Commerce prospect.
 func leadOfSomeoneElse() sales.Lead {
 	return sales.Lead{Subject: "Trade fair contact", FirstName: "Jon", LastName: "Doe", CompanyName: "Other Ltd"}
+}
+
+// TestLongSalesCallKeepsItsStepAlive: a lead create that Sales holds for 3
+// seconds outlasts a 1-second heartbeat timeout, because the activity
+// heartbeats while it waits: only a worker that died misses its heartbeats.
+func TestLongSalesCallKeepsItsStepAlive(t *testing.T) {
+	f := newFixture(t)
+	req := f.registered("en")
+	if err := f.si.HoldLeadCreates(1, 3*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestWorkflowEnvironment()
+	env.SetTestTimeout(time.Minute)
+	f.acts.Register(env)
+	env.RegisterWorkflowWithOptions(func(ctx workflow.Context, in workflows.Request) (string, error) {
+		ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+			StartToCloseTimeout: 30 * time.Second,
+			HeartbeatTimeout:    time.Second,
+			RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 1},
+		})
+		var leadID string
+		err := workflow.ExecuteActivity(ctx, workflows.ActivityCreateLead, in).Get(ctx, &leadID)
+		return leadID, err
+	}, workflow.RegisterOptions{Name: "CreateOneLead"})
+
+	env.ExecuteWorkflow("CreateOneLead", req)
+
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatalf("the held create failed its step: %v", err)
+	}
 }
