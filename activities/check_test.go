@@ -32,17 +32,20 @@ func (f *fixture) patchLead(leadID string, changes map[string]any) {
 	}
 }
 
+// check runs the Sales check.
+func (f *fixture) check(in workflows.SalesCheckInput) workflows.SalesCheck {
+	f.t.Helper()
+	var c workflows.SalesCheck
+	f.mustRun(workflows.ActivityCheckSales, in, &c)
+	return c
+}
+
 // TestCheckSalesSeesWhatWebhooksMissed: the check reads the opportunity the
 // request knows, follows a lead qualified again, and reports the states that
 // cannot move on by themselves.
 func TestCheckSalesSeesWhatWebhooksMissed(t *testing.T) {
 	f := newFixture(t)
-	check := func(in workflows.SalesCheckInput) workflows.SalesCheck {
-		t.Helper()
-		var c workflows.SalesCheck
-		f.mustRun(workflows.ActivityCheckSales, in, &c)
-		return c
-	}
+	check := f.check
 	reopen := func(leadID string) { f.patchLead(leadID, map[string]any{"statecode": 0, "statuscode": 1}) }
 
 	t.Run("closed opportunity while the lead shows open", func(t *testing.T) {

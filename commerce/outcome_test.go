@@ -53,6 +53,9 @@ func TestUnstartedProspectsAreThoseNotMarkedStarted(t *testing.T) {
 	if ids, _ := s.UnstartedProspects(ctx, time.Now().Add(-time.Hour), 10); len(ids) != 0 {
 		t.Errorf("unstarted registered before an hour ago = %v, want none", ids)
 	}
+	if ids, _ := s.UnstartedProspects(ctx, time.Now().Add(time.Second), 1); !slices.Equal(ids, []string{"req-1"}) {
+		t.Errorf("limit 1 gave %v, want the oldest", ids)
+	}
 	p, _ := s.GetProspect(ctx, "req-2")
 	if p.StartedAt.IsZero() {
 		t.Error("StartedAt is not set")

@@ -368,27 +368,3 @@ func scanProspect(row *sql.Row) (Prospect, error) {
 	}
 	return p, nil
 }
-
-// ProspectsInStatus returns the IDs of up to limit requests that have had a
-// status since before a time, oldest first: for instance requests still
-// Received whose processing never started.
-func (s *Store) ProspectsInStatus(ctx context.Context, status string, before time.Time, limit int) ([]string, error) {
-	if !ValidStatus(status) {
-		return nil, fmt.Errorf("%w: unknown status %q", ErrInvalid, status)
-	}
-	rows, err := s.db.QueryContext(ctx, `SELECT request_id FROM prospects
-		WHERE status = ? AND updated_at < ? ORDER BY updated_at LIMIT ?`, status, formatTime(before), limit)
-	if err != nil {
-		return nil, fmt.Errorf("list prospects in status %s: %w", status, err)
-	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
-}

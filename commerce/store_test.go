@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -286,31 +285,5 @@ func TestNotFoundAndRequiredFields(t *testing.T) {
 		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), field) {
 			t.Errorf("missing %s: err = %v, want ErrInvalid naming the field", field, err)
 		}
-	}
-}
-
-func TestProspectsInStatus(t *testing.T) {
-	s, _ := openTestStore(t)
-	ctx := context.Background()
-	for _, id := range []string{"req-a", "req-b", "req-c"} {
-		if err := s.RegisterProspect(ctx, prospect(id, id+"@contoso.example")); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := s.SetProspectStatus(ctx, "req-b", StatusAwaitingQualification, ""); err != nil {
-		t.Fatal(err)
-	}
-	ids, err := s.ProspectsInStatus(ctx, StatusReceived, time.Now().Add(time.Minute), 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(ids, []string{"req-a", "req-c"}) {
-		t.Errorf("received = %v, want req-a and req-c", ids)
-	}
-	if ids, _ := s.ProspectsInStatus(ctx, StatusReceived, time.Now().Add(-time.Hour), 10); len(ids) != 0 {
-		t.Errorf("received an hour ago = %v, want none", ids)
-	}
-	if ids, _ := s.ProspectsInStatus(ctx, StatusReceived, time.Now().Add(time.Minute), 1); len(ids) != 1 {
-		t.Errorf("limit 1 gave %v", ids)
 	}
 }

@@ -1,12 +1,10 @@
 package integration
 
 import (
-	"context"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -36,30 +34,8 @@ func TestSellerPageInBrowser(t *testing.T) {
 	p := webhookProduct.get(t)
 	browser := chromium(t)
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:0:0],
-		chromedp.ExecPath(browser),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	browserCtx, cancel := chromedp.NewContext(allocCtx)
+	ctx, cancel := browserContext(t, browser)
 	defer cancel()
-	// The first action starts the browser, which lives as long as its
-	// context: only later actions get a deadline.
-	if err := chromedp.Do(browserCtx, chromedp.Navigate("about:blank")); err != nil {
-		t.Skipf("SKIPPED browser test: Chromium at %s cannot run here: %v", browser, err)
-	}
-	ctx, cancelTimeout := context.WithTimeout(browserCtx, 3*time.Minute)
-	defer cancelTimeout()
 
 	r := p.submit(t, "browser")
 	st := p.awaitStatus(t, r, workflows.StatusAwaitingQualification)

@@ -488,31 +488,34 @@ func (s *Stack) StartProcess(ctx context.Context, spec ProcessSpec) error {
 // StopProcess stops the running process of that name, so that a test can
 // take one part of the product away and start it again (StartTemporal, ...).
 func (s *Stack) StopProcess(name string) error {
-	s.mu.Lock()
-	i := slices.IndexFunc(s.procs, func(p *Process) bool { return p.Name == name })
-	if i < 0 {
-		s.mu.Unlock()
-		return fmt.Errorf("stack: no running process %q", name)
+	p, err := s.take(name)
+	if err != nil {
+		return err
 	}
-	p := s.procs[i]
-	s.procs = slices.Delete(s.procs, i, i+1)
-	s.mu.Unlock()
 	return p.stop(s.grace)
 }
 
 // KillProcess ends the running process of that name with SIGKILL, as a
 // crash would: it gets no chance to finish what it was doing.
 func (s *Stack) KillProcess(name string) error {
+	p, err := s.take(name)
+	if err != nil {
+		return err
+	}
+	return p.kill()
+}
+
+// take removes the running process of that name from the stack.
+func (s *Stack) take(name string) (*Process, error) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	i := slices.IndexFunc(s.procs, func(p *Process) bool { return p.Name == name })
 	if i < 0 {
-		s.mu.Unlock()
-		return fmt.Errorf("stack: no running process %q", name)
+		return nil, fmt.Errorf("stack: no running process %q", name)
 	}
 	p := s.procs[i]
 	s.procs = slices.Delete(s.procs, i, i+1)
-	s.mu.Unlock()
-	return p.kill()
+	return p, nil
 }
 
 // Processes returns the running processes in their start order.
