@@ -13,11 +13,13 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/partner-onboarding/onboarding/commerce"
 	"github.com/partner-onboarding/onboarding/mail"
+	"github.com/partner-onboarding/onboarding/metrics"
 	"github.com/partner-onboarding/onboarding/sales"
 	"github.com/partner-onboarding/onboarding/workflows"
 )
@@ -328,6 +330,7 @@ func (a *Activities) SendEmail(ctx context.Context, in workflows.Email) error {
 		}
 		return errors.New(msg)
 	}
+	countEmail(ctx, in.Kind)
 	if in.Resend != "" {
 		a.logger(ctx).Info("Email sent again", "kind", in.Kind, "messageId", messageID)
 		return nil // the ResendEmail workflow is its record
@@ -341,6 +344,35 @@ func (a *Activities) SendEmail(ctx context.Context, in workflows.Email) error {
 	}
 	a.logger(ctx).Info("Email sent", "kind", in.Kind, "messageId", messageID)
 	return nil
+}
+
+// countEmail counts an email the SMTP server accepted.
+func countEmail(ctx context.Context, kind workflows.EmailKind) {
+	activity.GetMetricsHandler(ctx).WithTags(map[string]string{"kind": string(kind)}).Counter(metrics.EmailsSent).Inc(1)
+}
+
+// ObserveSales reports every Sales call to h: its latency, and its failure
+// sorted by what it means for a retry.
+func ObserveSales(h client.MetricsHandler) sales.Observer {
+	return func(op string, took time.Duration, err error) {
+		tagged := h.WithTags(map[string]string{"operation": strings.ReplaceAll(op, " ", "_")})
+		tagged.Timer(metrics.SalesRequestLatency).Record(took)
+		if err == nil {
+			return
+		}
+		kind := "transient"
+		switch {
+		case sales.IsNotFound(err):
+			kind = "not_found"
+		case sales.IsUnauthorized(err):
+			kind = "unauthorized"
+		case sales.RetryAfterOf(err) > 0:
+			kind = "throttled"
+		case sales.IsPermanent(err):
+			kind = "permanent"
+		}
+		tagged.WithTags(map[string]string{"kind": kind}).Counter(metrics.SalesErrors).Inc(1)
+	}
 }
 
 // recordTimeout bounds writing the record of a sent email.

@@ -3,10 +3,11 @@ package activities
 import (
 	"fmt"
 	"net/mail"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/partner-onboarding/onboarding/settings"
 )
 
 var (
@@ -14,43 +15,50 @@ var (
 	currency = regexp.MustCompile(`^[A-Z]{3}$`)
 )
 
-// ConfigFromEnv reads CREDIT_LIMIT (a decimal such as 5000.00, default
-// 5000.00), CREDIT_LIMIT_CURRENCY (default EUR), SHOP_NAME (default "B2B
-// Shop"), MESSAGE_ID_DOMAIN (default: the domain of MAIL_FROM) and
-// SALES_INBOX (the address that gets reminders of requests waiting long for
-// Sales; none by default). SalesAppURL is the caller's to set.
+// ConfigFromEnv reads the activities' settings; see ConfigFrom.
 func ConfigFromEnv() (Config, error) {
+	env := settings.OS()
+	cfg := ConfigFrom(env)
+	return cfg, env.Err()
+}
+
+// ConfigFrom reads CREDIT_LIMIT, CREDIT_LIMIT_CURRENCY, SHOP_NAME,
+// MESSAGE_ID_DOMAIN (default: the domain of MAIL_FROM) and SALES_INBOX.
+// SalesAppURL is the caller's to set.
+func ConfigFrom(env *settings.Env) Config {
 	cfg := Config{
-		CreditLimitCurrency: strings.ToUpper(envOr("CREDIT_LIMIT_CURRENCY", "EUR")),
-		ShopName:            envOr("SHOP_NAME", "B2B Shop"),
-		MessageIDDomain:     os.Getenv("MESSAGE_ID_DOMAIN"),
-		SalesInbox:          strings.TrimSpace(os.Getenv("SALES_INBOX")),
+		CreditLimitCurrency: strings.ToUpper(env.String("CREDIT_LIMIT_CURRENCY", "EUR",
+			"the currency of new partners' credit limits (ISO 4217)")),
+		ShopName:        env.String("SHOP_NAME", "B2B Shop", "signs the emails"),
+		MessageIDDomain: env.String("MESSAGE_ID_DOMAIN", "", "the right-hand side of the emails' Message-IDs (default: the domain of MAIL_FROM)"),
+		SalesInbox:      env.String("SALES_INBOX", "", "gets reminders of requests that wait long for Sales; none sent when empty"),
 	}
-	if cfg.SalesInbox != "" {
-		if a, err := mail.ParseAddress(cfg.SalesInbox); err != nil || a.Address != cfg.SalesInbox {
-			return Config{}, fmt.Errorf("SALES_INBOX %q is not a plain email address such as sales@shop.example", cfg.SalesInbox)
-		}
-	}
-	limit := envOr("CREDIT_LIMIT", "5000.00")
+	limit := env.String("CREDIT_LIMIT", "5000.00", "the credit limit of a new partner organization, such as 5000.00")
 	minor, err := minorUnits(limit)
 	if err != nil {
-		return Config{}, fmt.Errorf("CREDIT_LIMIT %q: %w", limit, err)
+		env.Invalid("CREDIT_LIMIT", limit, err.Error())
 	}
 	cfg.CreditLimit = minor
 	// Commerce accepts only three letters; a bad code caught here fails the
 	// worker's start instead of every approval's hierarchy step.
 	if !currency.MatchString(cfg.CreditLimitCurrency) {
-		return Config{}, fmt.Errorf("CREDIT_LIMIT_CURRENCY %q is not a three-letter currency code such as EUR", cfg.CreditLimitCurrency)
+		env.Invalid("CREDIT_LIMIT_CURRENCY", cfg.CreditLimitCurrency, "is not a three-letter currency code such as EUR")
+	}
+	if cfg.SalesInbox != "" {
+		if a, err := mail.ParseAddress(cfg.SalesInbox); err != nil || a.Address != cfg.SalesInbox {
+			env.Invalid("SALES_INBOX", cfg.SalesInbox, "is not a plain email address such as sales@shop.example")
+		}
 	}
 	if cfg.MessageIDDomain == "" {
 		cfg.MessageIDDomain = "shop.example"
-		if from, err := mail.ParseAddress(os.Getenv("MAIL_FROM")); err == nil {
-			if _, domain, ok := strings.Cut(from.Address, "@"); ok {
+		from, _ := env.Lookup("MAIL_FROM", "", "")
+		if addr, err := mail.ParseAddress(from); err == nil {
+			if _, domain, ok := strings.Cut(addr.Address, "@"); ok {
 				cfg.MessageIDDomain = domain
 			}
 		}
 	}
-	return cfg, nil
+	return cfg
 }
 
 // minorUnits turns "5000.5" into 500050.
@@ -61,11 +69,4 @@ func minorUnits(s string) (int64, error) {
 	whole, frac, _ := strings.Cut(s, ".")
 	frac = (frac + "00")[:2]
 	return strconv.ParseInt(whole+frac, 10, 64)
-}
-
-func envOr(name, fallback string) string {
-	if v := strings.TrimSpace(os.Getenv(name)); v != "" {
-		return v
-	}
-	return fallback
 }

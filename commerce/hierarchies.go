@@ -53,7 +53,7 @@ func (s *Store) CreateHierarchy(ctx context.Context, requestID, purpose, organiz
 	}
 
 	var h Hierarchy
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx conn) error {
 		existing, err := hierarchyByRequest(ctx, tx, requestID)
 		if err == nil {
 			h = existing
@@ -74,9 +74,20 @@ func (s *Store) CreateHierarchy(ctx context.Context, requestID, purpose, organiz
 			ID: uuid.NewString(), RequestID: requestID, Purpose: purpose, RootCustomerID: organizationID,
 			Members: append([]HierarchyMember(nil), members...), CreatedAt: now(),
 		}
-		if _, err := tx.ExecContext(ctx,
-			`INSERT INTO hierarchies (id, request_id, purpose, root_customer_id, created_at) VALUES (?, ?, ?, ?, ?)`,
-			h.ID, h.RequestID, h.Purpose, h.RootCustomerID, formatTime(h.CreatedAt)); err != nil {
+		res, err := tx.ExecContext(ctx,
+			`INSERT INTO hierarchies (id, request_id, purpose, root_customer_id, created_at) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (request_id) DO NOTHING`,
+			h.ID, h.RequestID, h.Purpose, h.RootCustomerID, formatTime(h.CreatedAt))
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			// A concurrent call created the request's hierarchy after the
+			// look-up above (possible on PostgreSQL, where the insert waited
+			// for it to commit); that one is the answer.
+			h, err = hierarchyByRequest(ctx, tx, requestID)
 			return err
 		}
 		for i, m := range h.Members {
@@ -89,11 +100,6 @@ func (s *Store) CreateHierarchy(ctx context.Context, requestID, purpose, organiz
 		return nil
 	})
 	if err != nil {
-		// A concurrent call may have won the unique request ID; its hierarchy
-		// is the answer.
-		if existing, getErr := s.GetHierarchyByRequest(ctx, requestID); getErr == nil {
-			return existing, nil
-		}
 		return Hierarchy{}, fmt.Errorf("create hierarchy for request %s: %w", requestID, err)
 	}
 	return h, nil
@@ -105,7 +111,7 @@ func (s *Store) GetHierarchyByRequest(ctx context.Context, requestID string) (Hi
 		return Hierarchy{}, err
 	}
 	var h Hierarchy
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx conn) error {
 		var err error
 		h, err = hierarchyByRequest(ctx, tx, requestID)
 		return err
@@ -118,7 +124,7 @@ func (s *Store) GetHierarchyByRequest(ctx context.Context, requestID string) (Hi
 
 // checkCustomer names the missing or mismatched customer, which a foreign key
 // violation would not.
-func checkCustomer(ctx context.Context, tx *sql.Tx, id string, kind CustomerKind) error {
+func checkCustomer(ctx context.Context, tx conn, id string, kind CustomerKind) error {
 	var got string
 	err := tx.QueryRowContext(ctx, `SELECT kind FROM customers WHERE id = ?`, id).Scan(&got)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -133,7 +139,7 @@ func checkCustomer(ctx context.Context, tx *sql.Tx, id string, kind CustomerKind
 	return nil
 }
 
-func hierarchyByRequest(ctx context.Context, tx *sql.Tx, requestID string) (Hierarchy, error) {
+func hierarchyByRequest(ctx context.Context, tx conn, requestID string) (Hierarchy, error) {
 	var h Hierarchy
 	var created string
 	err := tx.QueryRowContext(ctx,

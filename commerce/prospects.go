@@ -94,29 +94,30 @@ func (s *Store) ReserveRequest(ctx context.Context, p Prospect) (requestID strin
 	if err := validateNewProspect(&p); err != nil {
 		return "", false, err
 	}
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		pending, err := pendingByEmail(ctx, tx, EmailKey(p.Email))
-		if err != nil {
-			return err
-		}
-		if pending != "" {
-			requestID = pending
-			return nil
-		}
+	err = s.inTx(ctx, func(tx conn) error {
 		n, err := insertProspect(ctx, tx, p)
 		if err != nil {
 			return err
 		}
-		requestID, created = p.RequestID, n == 1
-		return nil
+		if n == 1 {
+			requestID, created = p.RequestID, true
+			return nil
+		}
+		// Nothing inserted: the requester has a request pending, which is
+		// the answer, or the request ID is registered already.
+		if requestID, err = pendingByEmail(ctx, tx, EmailKey(p.Email)); err != nil || requestID != "" {
+			return err
+		}
+		_, err = scanProspect(tx.QueryRowContext(ctx, selectProspect+` WHERE request_id = ?`, p.RequestID))
+		if errors.Is(err, ErrNotFound) {
+			// On PostgreSQL the pending request may be decided between the
+			// insert and the look-up.
+			return errors.New("the pending request that stood in the way was decided meanwhile, try again")
+		}
+		requestID = p.RequestID
+		return err
 	})
 	if err != nil {
-		// Under SQLite the transaction serializes reservations; a database
-		// with row-level locking can instead lose the race on the unique
-		// index, and then the winner is the answer.
-		if pending, lookupErr := pendingByEmail(ctx, s.db, EmailKey(p.Email)); lookupErr == nil && pending != "" {
-			return pending, false, nil
-		}
 		return "", false, fmt.Errorf("reserve request %s: %w", p.RequestID, err)
 	}
 	return requestID, created, nil
@@ -129,15 +130,28 @@ func (s *Store) RegisterProspect(ctx context.Context, p Prospect) error {
 	if err := validateNewProspect(&p); err != nil {
 		return err
 	}
-	if _, err := insertProspect(ctx, s.db, p); err != nil {
-		// The only constraint a well-formed insert can break besides the
-		// request ID (which it ignores) is the one pending request per email.
-		if pending, _ := pendingByEmail(ctx, s.db, EmailKey(p.Email)); pending != "" && pending != p.RequestID {
-			return fmt.Errorf("register prospect %s: %w", p.RequestID, &PendingDuplicateError{RequestID: pending})
-		}
+	n, err := insertProspect(ctx, s.db, p)
+	if err != nil {
 		return fmt.Errorf("register prospect %s: %w", p.RequestID, err)
 	}
-	return nil
+	if n == 1 {
+		return nil
+	}
+	// Nothing inserted: the request is registered already, which changes
+	// nothing, or another request of the requester is pending.
+	if _, err := s.GetProspect(ctx, p.RequestID); err == nil {
+		return nil
+	} else if !errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("register prospect %s: %w", p.RequestID, err)
+	}
+	pending, err := pendingByEmail(ctx, s.db, EmailKey(p.Email))
+	if err != nil {
+		return fmt.Errorf("register prospect %s: %w", p.RequestID, err)
+	}
+	if pending == "" {
+		return fmt.Errorf("register prospect %s: the pending request that stood in the way was decided meanwhile, try again", p.RequestID)
+	}
+	return fmt.Errorf("register prospect %s: %w", p.RequestID, &PendingDuplicateError{RequestID: pending})
 }
 
 // SetProspectStatus sets the status of a prospect, and with a decision
@@ -208,7 +222,7 @@ func (s *Store) CorrectProspect(ctx context.Context, p Prospect) error {
 		return err
 	}
 	p.Email = strings.TrimSpace(p.Email)
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx conn) error {
 		current, err := scanProspect(tx.QueryRowContext(ctx, selectProspect+` WHERE request_id = ?`, p.RequestID))
 		if err != nil {
 			return err
@@ -221,13 +235,29 @@ func (s *Store) CorrectProspect(ctx context.Context, p Prospect) error {
 		} else if pending != "" && pending != p.RequestID {
 			return &PendingDuplicateError{RequestID: pending}
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE prospects SET company_name = ?, tax_id = ?, street = ?, city = ?,
+		// The status condition holds even against a decision that a
+		// concurrent transaction commits after the read above.
+		res, err := tx.ExecContext(ctx, `UPDATE prospects SET company_name = ?, tax_id = ?, street = ?, city = ?,
 			postal_code = ?, country_code = ?, first_name = ?, last_name = ?, email = ?, email_key = ?, phone = ?,
-			job_title = ?, locale = ?, updated_at = ? WHERE request_id = ?`,
+			job_title = ?, locale = ?, updated_at = ? WHERE request_id = ? AND status NOT IN ('Approved', 'Rejected')`,
 			p.CompanyName, p.TaxID, p.Street, p.City, p.PostalCode, p.CountryCode, p.FirstName, p.LastName,
 			p.Email, EmailKey(p.Email), p.Phone, p.JobTitle, p.Locale, formatTime(now()), p.RequestID)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err == nil && n == 0 {
+			err = fmt.Errorf("%w: request %s was decided meanwhile and can no longer be corrected", ErrInvalid, p.RequestID)
+		}
 		return err
 	})
+	if isUniqueViolation(err) {
+		// Another request took the email after the check above; the unique
+		// index refused the second one.
+		if pending, lookupErr := pendingByEmail(ctx, s.db, EmailKey(p.Email)); lookupErr == nil && pending != "" && pending != p.RequestID {
+			err = &PendingDuplicateError{RequestID: pending}
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("correct prospect %s: %w", p.RequestID, err)
 	}
@@ -300,15 +330,7 @@ func validateNewProspect(p *Prospect) error {
 	return nil
 }
 
-type queryer interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
-type execer interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-}
-
-func pendingByEmail(ctx context.Context, q queryer, emailKey string) (string, error) {
+func pendingByEmail(ctx context.Context, q conn, emailKey string) (string, error) {
 	var id string
 	err := q.QueryRowContext(ctx,
 		`SELECT request_id FROM prospects WHERE email_key = ? AND status NOT IN ('Approved', 'Rejected')`,
@@ -319,16 +341,19 @@ func pendingByEmail(ctx context.Context, q queryer, emailKey string) (string, er
 	return id, err
 }
 
-// insertProspect inserts p unless its request ID exists and reports how many
-// rows it inserted.
-func insertProspect(ctx context.Context, tx execer, p Prospect) (int64, error) {
+// insertProspect inserts p unless its request ID exists or its requester
+// has a request pending, and reports how many rows it inserted. Neither
+// conflict is an error: on PostgreSQL an error would abort the transaction,
+// and the conflict waits for a concurrent insert to commit or roll back, so
+// that the unique indexes decide a race on either backend.
+func insertProspect(ctx context.Context, tx conn, p Prospect) (int64, error) {
 	t := formatTime(now())
 	res, err := tx.ExecContext(ctx, `INSERT INTO prospects (
 		request_id, status, company_name, tax_id, street, city, postal_code, country_code,
 		first_name, last_name, email, email_key, phone, job_title, locale, comments, lead_id,
 		created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (request_id) DO NOTHING`,
+		ON CONFLICT DO NOTHING`,
 		p.RequestID, p.Status, p.CompanyName, p.TaxID, p.Street, p.City, p.PostalCode, p.CountryCode,
 		p.FirstName, p.LastName, p.Email, EmailKey(p.Email), p.Phone, p.JobTitle, p.Locale, p.Comments, p.LeadID,
 		t, t)

@@ -1,24 +1,22 @@
-// Package commerce is the Commerce side of partner onboarding, kept in SQL:
-// the prospect register, customers, customer hierarchies, credit limits and
-// the record of emails sent. Every write is idempotent, keyed by the request
+// Package commerce is the Commerce side of partner onboarding, kept in SQL
+// (SQLite by default, or PostgreSQL): the prospect register, customers,
+// customer hierarchies, credit limits and the record of emails sent. Every write is idempotent, keyed by the request
 // ID or the Sales record ID, so an activity that runs twice has one effect.
 package commerce
 
 import (
 	"context"
 	"database/sql"
-	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
-	"sort"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
@@ -29,32 +27,39 @@ var ErrNotFound = errors.New("commerce: not found")
 // treat it as permanent: retrying the same input will not help.
 var ErrInvalid = errors.New("commerce: invalid input")
 
-//go:embed migrations/*.sql
-var migrationFiles embed.FS
+// The backends a Store can use.
+const (
+	BackendSQLite   = "sqlite"
+	BackendPostgres = "postgres"
+)
 
 // Store is the Commerce database. It is safe for concurrent use.
 type Store struct {
-	db *sql.DB
+	pool    *sql.DB
+	backend string
+	// db runs every query of this package on pool, in the backend's dialect.
+	db conn
 }
 
-// DefaultPath is the database file when COMMERCE_DB names none.
-const DefaultPath = "data/commerce.db"
-
-// PathFromEnv is the database file the worker and the starter share:
-// COMMERCE_DB, else DefaultPath.
-func PathFromEnv() string {
-	if p := os.Getenv("COMMERCE_DB"); p != "" {
-		return p
+// Open opens the Commerce database and brings its schema up to date. A dsn
+// starting with postgres:// or postgresql:// is a PostgreSQL URL; anything
+// else is the path of a SQLite file, created if needed.
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	if strings.TrimSpace(dsn) == "" {
+		return nil, fmt.Errorf("%w: database path or URL is empty", ErrInvalid)
 	}
-	return DefaultPath
+	if isPostgresURL(dsn) {
+		return openPostgres(ctx, dsn)
+	}
+	return openSQLite(ctx, dsn)
 }
 
-// Open opens (creating if needed) the SQLite database at path and brings its
-// schema up to date.
-func Open(ctx context.Context, path string) (*Store, error) {
-	if strings.TrimSpace(path) == "" {
-		return nil, fmt.Errorf("%w: database path is empty", ErrInvalid)
-	}
+func isPostgresURL(dsn string) bool {
+	lower := strings.ToLower(dsn)
+	return strings.HasPrefix(lower, "postgres://") || strings.HasPrefix(lower, "postgresql://")
+}
+
+func openSQLite(ctx context.Context, path string) (*Store, error) {
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
 			return nil, fmt.Errorf("create database directory %s: %w", dir, err)
@@ -71,110 +76,82 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open commerce database %s: %w", path, err)
 	}
-	s := &Store{db: db}
+	if err := connectSQLite(ctx, db); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("open commerce database %s: %w", path, err)
+	}
+	return newStore(ctx, db, BackendSQLite, path)
+}
+
+// connectSQLite makes the first connection, retrying while it is busy: the
+// first processes to open a new file race to switch it to WAL, and SQLite
+// answers a loser SQLITE_BUSY at once instead of waiting, where waiting
+// could deadlock. Once switched, the file stays in WAL and connecting no
+// longer fails that way.
+func connectSQLite(ctx context.Context, db *sql.DB) error {
+	for attempt := 1; ; attempt++ {
+		err := db.PingContext(ctx)
+		if err == nil || !isBusy(err) || attempt == 50 {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// openPostgres goes through database/sql with pgx's stdlib driver rather
+// than pgxpool, so that every query, scan and transaction of the store is
+// one code on both backends; pgxpool's native interface would need a second
+// implementation of each, for a speed this store does not need.
+func openPostgres(ctx context.Context, dsn string) (*Store, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		// pgx's message shows the URL with its password masked.
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	return newStore(ctx, stdlib.OpenDB(*cfg), BackendPostgres, redactedURL(dsn))
+}
+
+// newStore migrates db; name says which database in errors, without a password.
+func newStore(ctx context.Context, db *sql.DB, backend, name string) (*Store, error) {
+	s := &Store{pool: db, backend: backend, db: conn{q: db, postgres: backend == BackendPostgres}}
 	if err := s.migrate(ctx); err != nil {
 		_ = db.Close()
-		return nil, fmt.Errorf("migrate commerce database %s: %w", path, err)
+		return nil, fmt.Errorf("migrate commerce database %s: %w", name, err)
 	}
 	return s, nil
 }
 
-// Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
-
-type migration struct {
-	version int
-	name    string
-	sql     string
+func redactedURL(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "(unparsable PostgreSQL URL)"
+	}
+	return u.Redacted()
 }
 
-func loadMigrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFiles, "migrations")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	seen := map[int]string{}
-	for _, e := range entries {
-		name := e.Name()
-		prefix, _, ok := strings.Cut(name, "_")
-		if !ok || !strings.HasSuffix(name, ".sql") {
-			return nil, fmt.Errorf("migration %s: name must be <version>_<name>.sql", name)
-		}
-		v, err := strconv.Atoi(prefix)
-		if err != nil || v <= 0 {
-			return nil, fmt.Errorf("migration %s: bad version %q", name, prefix)
-		}
-		if other, dup := seen[v]; dup {
-			return nil, fmt.Errorf("migrations %s and %s share version %d", other, name, v)
-		}
-		seen[v] = name
-		body, err := fs.ReadFile(migrationFiles, "migrations/"+name)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: name, sql: string(body)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	return ms, nil
-}
+// Backend names the database behind the store: BackendSQLite or
+// BackendPostgres.
+func (s *Store) Backend() string { return s.backend }
 
-func (s *Store) migrate(ctx context.Context) error {
-	ms, err := loadMigrations()
-	if err != nil {
-		return err
-	}
-	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version    INTEGER PRIMARY KEY,
-		name       TEXT NOT NULL,
-		applied_at TEXT NOT NULL)`); err != nil {
-		return fmt.Errorf("create schema_migrations: %w", err)
-	}
-	for _, m := range ms {
-		if err := s.applyMigration(ctx, m); err != nil {
-			return fmt.Errorf("migration %s: %w", m.name, err)
-		}
+// Ping checks that the database answers a query, for readiness checks.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	if err := s.db.QueryRowContext(ctx, `SELECT 1`).Scan(&one); err != nil {
+		return fmt.Errorf("ping commerce database: %w", err)
 	}
 	return nil
 }
 
-// applyMigration checks and applies inside one transaction, so two processes
-// opening the same database at once apply each migration once.
-func (s *Store) applyMigration(ctx context.Context, m migration) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
-		var n int
-		if err := tx.QueryRowContext(ctx,
-			`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, m.version).Scan(&n); err != nil {
-			return err
-		}
-		if n > 0 {
-			return nil
-		}
-		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-			return err
-		}
-		_, err := tx.ExecContext(ctx,
-			`INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
-			m.version, m.name, formatTime(now()))
-		return err
-	})
-}
+// Close closes the database.
+func (s *Store) Close() error { return s.pool.Close() }
 
-// inTx runs fn in a transaction, committing when it returns nil.
-func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
-}
-
-// Timestamps are stored as fixed-width UTC text so that they sort as text and
-// keep the microsecond precision PostgreSQL has.
+// Timestamps are stored as fixed-width UTC text so that they sort as text,
+// in any collation, on both backends and keep the microsecond precision
+// PostgreSQL has.
 const timeLayout = "2006-01-02T15:04:05.000000Z"
 
 func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/partner-onboarding/onboarding/activities"
 	"github.com/partner-onboarding/onboarding/commerce"
+	"github.com/partner-onboarding/onboarding/metrics"
 	"github.com/partner-onboarding/onboarding/workflows"
 )
 
@@ -48,6 +49,8 @@ type Service struct {
 	// Timing is passed to each new workflow; zero values mean its defaults.
 	Timing workflows.Timing
 	Logger *slog.Logger
+	// Metrics counts the requests received; nil counts nothing.
+	Metrics client.MetricsHandler
 }
 
 // Routes adds the intake endpoints to mux.
@@ -139,6 +142,9 @@ func (s *Service) submit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.Logger.Info("Request accepted", "requestId", id)
+	if s.Metrics != nil {
+		s.Metrics.Counter(metrics.RequestsReceived).Inc(1)
+	}
 	writeJSON(w, http.StatusAccepted, Accepted{ID: id, Status: workflows.StatusReceived})
 }
 

@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"net"
 	"net/mail"
-	"os"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/partner-onboarding/onboarding/settings"
 )
 
 // TLSPolicy says how the connection to the SMTP server is secured.
@@ -47,50 +47,45 @@ type Config struct {
 	Timeout  time.Duration
 }
 
-// ConfigFromEnv reads the configuration from SMTP_HOST (default 127.0.0.1),
-// SMTP_PORT (1025), SMTP_USERNAME, SMTP_PASSWORD, SMTP_TLS (none for a
-// loopback host, else mandatory), MAIL_FROM (DefaultFrom) and SMTP_TIMEOUT (a
-// Go duration, default 30s).
+// ConfigFromEnv reads the SMTP_* and MAIL_FROM settings; see ConfigFrom.
 func ConfigFromEnv() (Config, error) {
+	env := settings.OS()
+	cfg := ConfigFrom(env)
+	return cfg, env.Err()
+}
+
+// ConfigFrom reads the SMTP server from SMTP_HOST (required: a production
+// start without one fails instead of trying a local server), SMTP_PORT,
+// SMTP_USERNAME, SMTP_PASSWORD, SMTP_TLS (none for a loopback host, else
+// mandatory), MAIL_FROM and SMTP_TIMEOUT.
+func ConfigFrom(env *settings.Env) Config {
 	cfg := Config{
-		Host:     envOr("SMTP_HOST", "127.0.0.1"),
-		Port:     1025,
-		Username: os.Getenv("SMTP_USERNAME"),
-		Password: os.Getenv("SMTP_PASSWORD"),
-		From:     envOr("MAIL_FROM", DefaultFrom),
-		Timeout:  DefaultTimeout,
+		Host:     env.Required("SMTP_HOST", "the SMTP server (the local stack: its Mailpit)"),
+		Port:     env.Int("SMTP_PORT", 587, 1, 65535, "the SMTP port (587 submission, 465 with SMTP_TLS=tls)"),
+		Username: env.String("SMTP_USERNAME", "", "SMTP AUTH user; no AUTH when empty"),
+		Password: env.String("SMTP_PASSWORD", "", "SMTP AUTH password"),
+		From:     env.String("MAIL_FROM", DefaultFrom, "the sender of every email"),
+		Timeout:  env.Duration("SMTP_TIMEOUT", DefaultTimeout, "bounds connecting and each SMTP command"),
 	}
-	if v := strings.TrimSpace(os.Getenv("SMTP_PORT")); v != "" {
-		port, err := strconv.Atoi(v)
-		if err != nil || port < 1 || port > 65535 {
-			return Config{}, fmt.Errorf("SMTP_PORT %q is not a port number (1-65535)", v)
-		}
-		cfg.Port = port
+	defaultTLS := string(TLSMandatory)
+	if isLoopback(cfg.Host) {
+		defaultTLS = string(TLSNone)
 	}
-	if v := strings.TrimSpace(os.Getenv("SMTP_TLS")); v != "" {
-		cfg.TLS = TLSPolicy(strings.ToLower(v))
-		if !cfg.TLS.valid() {
-			return Config{}, fmt.Errorf("SMTP_TLS %q is none of none, opportunistic, mandatory, tls", v)
-		}
-	} else if isLoopback(cfg.Host) {
-		cfg.TLS = TLSNone
-	} else {
-		cfg.TLS = TLSMandatory
+	tls := env.String("SMTP_TLS", "", "none, opportunistic, mandatory (STARTTLS) or tls (implicit; default: none for a loopback host, else mandatory)")
+	if tls == "" {
+		tls = defaultTLS
 	}
-	if v := strings.TrimSpace(os.Getenv("SMTP_TIMEOUT")); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			return Config{}, fmt.Errorf("SMTP_TIMEOUT %q is not a positive duration such as 30s", v)
-		}
-		cfg.Timeout = d
+	cfg.TLS = TLSPolicy(strings.ToLower(tls))
+	if !cfg.TLS.valid() {
+		env.Invalid("SMTP_TLS", tls, "is none of none, opportunistic, mandatory, tls")
 	}
 	if _, err := mail.ParseAddress(cfg.From); err != nil {
-		return Config{}, fmt.Errorf("MAIL_FROM %q is not an address such as %q: %w", cfg.From, DefaultFrom, err)
+		env.Invalid("MAIL_FROM", cfg.From, fmt.Sprintf("is not an address such as %q", DefaultFrom))
 	}
 	if cfg.Password != "" && cfg.Username == "" {
-		return Config{}, fmt.Errorf("SMTP_PASSWORD is set but SMTP_USERNAME is empty")
+		env.Problem("SMTP_PASSWORD is set but SMTP_USERNAME is empty")
 	}
-	return cfg, nil
+	return cfg
 }
 
 // Validate reports the first invalid field of c.
@@ -111,13 +106,6 @@ func (c Config) Validate() error {
 		return fmt.Errorf("mail config: From %q is not an address: %w", c.From, err)
 	}
 	return nil
-}
-
-func envOr(name, def string) string {
-	if v := strings.TrimSpace(os.Getenv(name)); v != "" {
-		return v
-	}
-	return def
 }
 
 func isLoopback(host string) bool {

@@ -14,6 +14,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
@@ -27,11 +28,21 @@ const (
 
 // Client calls one Dataverse environment. It is safe for concurrent use.
 type Client struct {
-	cfg    Config
-	base   string
-	http   *http.Client
-	tokens *tokenCache
+	cfg     Config
+	base    string
+	http    *http.Client
+	tokens  *tokenCache
+	observe Observer
 }
+
+// Observer is told of every request: what was attempted (such as "create
+// lead"), how long it took, and how it failed, if it did. It must be safe
+// for concurrent use.
+type Observer func(op string, took time.Duration, err error)
+
+// Observe has every request reported to o, for metrics. Call it before the
+// client is used.
+func (c *Client) Observe(o Observer) { c.observe = o }
 
 // New checks cfg, fills its defaults and returns a client. It makes no request.
 func New(cfg Config) (*Client, error) {
@@ -120,9 +131,13 @@ type response struct {
 }
 
 // do sends r and turns every failure into a classified *Error.
-func (c *Client) do(ctx context.Context, r request) (response, error) {
+func (c *Client) do(ctx context.Context, r request) (resp response, err error) {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
+	if c.observe != nil {
+		started := time.Now()
+		defer func() { c.observe(r.op, time.Since(started), err) }()
+	}
 
 	var payload []byte
 	if r.body != nil {
@@ -142,7 +157,7 @@ func (c *Client) do(ctx context.Context, r request) (response, error) {
 		if err != nil {
 			return response{}, tokenError(r.op, err)
 		}
-		resp, err := c.send(ctx, r, target, payload, token)
+		resp, err = c.send(ctx, r, target, payload, token)
 		if err != nil {
 			return response{}, err
 		}

@@ -747,17 +747,26 @@ func TestConfigFromEnv(t *testing.T) {
 		}
 	}
 	clearEnv()
+	// No environment, no fallback: a production start must not reach a stand-in.
+	if _, err := ConfigFromEnv(); err == nil || !strings.Contains(err.Error(), "SALES_ENVIRONMENT_URL is required") ||
+		!strings.Contains(err.Error(), "SALES_CLIENT_SECRET is required") {
+		t.Errorf("no configuration: err = %v, want each missing variable named", err)
+	}
+	t.Setenv("SALES_ENVIRONMENT_URL", "http://127.0.0.1:8090/")
+	t.Setenv("SALES_CLIENT_ID", "onboarding-worker")
+	t.Setenv("SALES_CLIENT_SECRET", "local-secret")
 	cfg, err := ConfigFromEnv()
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := Config{EnvironmentURL: "http://127.0.0.1:8090", TokenURL: "http://127.0.0.1:8090/local/oauth2/v2.0/token",
-		ClientID: "onboarding-worker", ClientSecret: "local-secret"}
+		ClientID: "onboarding-worker", ClientSecret: "local-secret", APIVersion: DefaultAPIVersion,
+		ProspectIDColumn: DefaultProspectIDColumn, Timeout: DefaultTimeout}
 	if cfg != want {
-		t.Errorf("local defaults = %v, want %v", cfg, want)
+		t.Errorf("the stand-in's settings = %v, want %v", cfg, want)
 	}
 	if _, err := New(cfg); err != nil {
-		t.Errorf("New(local defaults): %v", err)
+		t.Errorf("New: %v", err)
 	}
 
 	t.Setenv("SALES_ENVIRONMENT_URL", "https://org.crm4.dynamics.com")
@@ -785,6 +794,9 @@ func TestConfigFromEnv(t *testing.T) {
 		"SALES_PROSPECT_ID_COLUMN": "a b",
 	} {
 		clearEnv()
+		t.Setenv("SALES_ENVIRONMENT_URL", "https://org.crm4.dynamics.com")
+		t.Setenv("SALES_CLIENT_ID", "id")
+		t.Setenv("SALES_CLIENT_SECRET", "secret")
 		t.Setenv(name, value)
 		if _, err := ConfigFromEnv(); err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("%s=%q: err = %v, want one naming the variable", name, value, err)

@@ -3,10 +3,11 @@ package sales
 import (
 	"fmt"
 	"net/url"
-	"os"
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/partner-onboarding/onboarding/settings"
 )
 
 // Defaults for the parts of Config that a Dataverse environment rarely changes.
@@ -16,13 +17,8 @@ const (
 	DefaultTimeout          = 30 * time.Second
 )
 
-// Local defaults point at the Sales stand-in on its default port.
-const (
-	defaultLocalEnvironmentURL = "http://127.0.0.1:8090"
-	defaultLocalClientID       = "onboarding-worker"
-	defaultLocalClientSecret   = "local-secret"
-	localTokenPath             = "/local/oauth2/v2.0/token"
-)
+// localTokenPath is the Sales stand-in's token endpoint, under its environment URL.
+const localTokenPath = "/local/oauth2/v2.0/token"
 
 // Config says which Dataverse environment to reach and with which app registration.
 type Config struct {
@@ -54,50 +50,58 @@ func (c Config) String() string {
 		c.EnvironmentURL, c.TokenURL, c.ClientID, secret, c.Scope, c.APIVersion, c.ProspectIDColumn, c.Timeout)
 }
 
-// ConfigFromEnv reads the SALES_* variables. With none set it reaches the local Sales stand-in.
-//
-// The token URL is SALES_TOKEN_URL, else the Entra ID endpoint of SALES_TENANT_ID, else the
-// stand-in's endpoint under SALES_ENVIRONMENT_URL (so moving the stand-in moves both).
+// ConfigFromEnv reads the SALES_* variables; see ConfigFrom.
 func ConfigFromEnv() (Config, error) {
+	env := settings.OS()
+	cfg := ConfigFrom(env)
+	return cfg, env.Err()
+}
+
+// ConfigFrom reads the SALES_* settings. There is no default environment:
+// a production start without one fails instead of reaching a stand-in; the
+// local stack sets the stand-in's address itself.
+//
+// The token URL is SALES_TOKEN_URL, else the Entra ID endpoint of
+// SALES_TENANT_ID, else the stand-in's endpoint under SALES_ENVIRONMENT_URL.
+func ConfigFrom(env *settings.Env) Config {
 	cfg := Config{
-		EnvironmentURL:   envOr("SALES_ENVIRONMENT_URL", defaultLocalEnvironmentURL),
-		TokenURL:         os.Getenv("SALES_TOKEN_URL"),
-		ClientID:         envOr("SALES_CLIENT_ID", defaultLocalClientID),
-		ClientSecret:     envOr("SALES_CLIENT_SECRET", defaultLocalClientSecret),
-		Scope:            os.Getenv("SALES_SCOPE"),
-		APIVersion:       os.Getenv("SALES_API_VERSION"),
-		ProspectIDColumn: os.Getenv("SALES_PROSPECT_ID_COLUMN"),
+		EnvironmentURL: strings.TrimRight(env.Required("SALES_ENVIRONMENT_URL",
+			"the Dataverse environment, such as https://org.crm.dynamics.com"), "/"),
+		TokenURL:     env.String("SALES_TOKEN_URL", "", "the OAuth 2.0 token endpoint (default: Entra ID's for SALES_TENANT_ID)"),
+		ClientID:     env.Required("SALES_CLIENT_ID", "the app registration's client ID"),
+		ClientSecret: env.Required("SALES_CLIENT_SECRET", "the app registration's client secret"),
+		Scope:        env.String("SALES_SCOPE", "", "the token scope (default: the environment URL + /.default)"),
+		APIVersion:   env.String("SALES_API_VERSION", DefaultAPIVersion, "the Web API version"),
+		ProspectIDColumn: env.String("SALES_PROSPECT_ID_COLUMN", DefaultProspectIDColumn,
+			"the custom lead column that holds the request's ID"),
+		Timeout: env.Duration("SALES_TIMEOUT", DefaultTimeout, "bounds each Sales request"),
 	}
-	cfg.EnvironmentURL = strings.TrimRight(cfg.EnvironmentURL, "/")
-	if err := checkURL("SALES_ENVIRONMENT_URL", cfg.EnvironmentURL); err != nil {
-		return Config{}, err
-	}
-	if cfg.TokenURL == "" {
-		if tenant := os.Getenv("SALES_TENANT_ID"); tenant != "" {
-			if strings.ContainsAny(tenant, "/?#% ") {
-				return Config{}, fmt.Errorf("SALES_TENANT_ID %q is not a tenant ID or domain", tenant)
-			}
-			cfg.TokenURL = "https://login.microsoftonline.com/" + tenant + "/oauth2/v2.0/token"
-		} else {
-			cfg.TokenURL = cfg.EnvironmentURL + localTokenPath
+	tenant := env.String("SALES_TENANT_ID", "", "the Entra ID tenant (ID or domain) of the app registration")
+	if cfg.EnvironmentURL != "" {
+		if err := checkURL("SALES_ENVIRONMENT_URL", cfg.EnvironmentURL); err != nil {
+			env.Invalid("SALES_ENVIRONMENT_URL", cfg.EnvironmentURL, "is not an http(s) URL without query or fragment")
 		}
-	} else if err := checkURL("SALES_TOKEN_URL", cfg.TokenURL); err != nil {
-		return Config{}, err
 	}
-	if raw := os.Getenv("SALES_TIMEOUT"); raw != "" {
-		d, err := time.ParseDuration(raw)
-		if err != nil || d <= 0 {
-			return Config{}, fmt.Errorf("SALES_TIMEOUT %q is not a positive duration such as 30s", raw)
+	switch {
+	case cfg.TokenURL != "":
+		if err := checkURL("SALES_TOKEN_URL", cfg.TokenURL); err != nil {
+			env.Invalid("SALES_TOKEN_URL", cfg.TokenURL, "is not an http(s) URL without query or fragment")
 		}
-		cfg.Timeout = d
+	case tenant != "":
+		if strings.ContainsAny(tenant, "/?#% ") {
+			env.Invalid("SALES_TENANT_ID", tenant, "is not a tenant ID or domain")
+		}
+		cfg.TokenURL = "https://login.microsoftonline.com/" + tenant + "/oauth2/v2.0/token"
+	case cfg.EnvironmentURL != "":
+		cfg.TokenURL = cfg.EnvironmentURL + localTokenPath
 	}
-	if cfg.ProspectIDColumn != "" && !columnName.MatchString(cfg.ProspectIDColumn) {
-		return Config{}, fmt.Errorf("SALES_PROSPECT_ID_COLUMN %q is not a column logical name", cfg.ProspectIDColumn)
+	if !columnName.MatchString(cfg.ProspectIDColumn) {
+		env.Invalid("SALES_PROSPECT_ID_COLUMN", cfg.ProspectIDColumn, "is not a column logical name")
 	}
-	if cfg.APIVersion != "" && !apiVersion.MatchString(cfg.APIVersion) {
-		return Config{}, fmt.Errorf("SALES_API_VERSION %q is not a version such as 9.2", cfg.APIVersion)
+	if !apiVersion.MatchString(cfg.APIVersion) {
+		env.Invalid("SALES_API_VERSION", cfg.APIVersion, "is not a version such as 9.2")
 	}
-	return cfg, nil
+	return cfg
 }
 
 // withDefaults fills the optional fields and checks the rest, naming the Config field at fault.
@@ -157,11 +161,4 @@ func checkURL(name, raw string) error {
 		return fmt.Errorf("%s %q must not carry a query or fragment", name, raw)
 	}
 	return nil
-}
-
-func envOr(name, fallback string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return fallback
 }

@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
+	"github.com/partner-onboarding/onboarding/metrics"
 	"github.com/partner-onboarding/onboarding/sales/webhook"
 	"github.com/partner-onboarding/onboarding/workflows"
 )
@@ -49,6 +50,8 @@ type Receiver struct {
 	MaxBody          int64
 	ProspectIDColumn string
 	Logger           *slog.Logger
+	// Metrics counts the webhooks by answer; nil counts nothing.
+	Metrics client.MetricsHandler
 }
 
 // Routes adds the webhook endpoint to mux.
@@ -57,10 +60,18 @@ func (rc *Receiver) Routes(mux *http.ServeMux) {
 }
 
 func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	result := rc.handle(w, r)
+	if rc.Metrics != nil {
+		rc.Metrics.WithTags(map[string]string{"result": result}).Counter(metrics.Webhooks).Inc(1)
+	}
+}
+
+// handle answers one webhook and says how, for the metrics.
+func (rc *Receiver) handle(w http.ResponseWriter, r *http.Request) (result string) {
 	if !rc.Auth.allows(r) {
 		rc.Logger.Warn("Webhook refused: no valid key", "remote", r.RemoteAddr)
 		answer(w, http.StatusUnauthorized, "a valid webhook key is required")
-		return
+		return "unauthorized"
 	}
 	maxBody := rc.MaxBody
 	if maxBody <= 0 {
@@ -70,16 +81,16 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
 		answer(w, http.StatusRequestEntityTooLarge, "the body is larger than the receiver accepts")
-		return
+		return "too_large"
 	}
 	if err != nil {
 		answer(w, http.StatusBadRequest, "the body could not be read")
-		return
+		return "bad_request"
 	}
 	c, err := webhook.Decode(body)
 	if err != nil {
 		answer(w, http.StatusBadRequest, "the body is not a Dataverse RemoteExecutionContext: "+err.Error())
-		return
+		return "bad_request"
 	}
 	log := rc.Logger.With("message", c.MessageName, "entity", c.PrimaryEntityName,
 		"entityId", c.PrimaryEntityId, "dataverseRequestId", c.RequestId, "operationId", c.OperationId,
@@ -90,7 +101,7 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		log.Info("Webhook ignored: no onboarding decision in it")
 		answer(w, http.StatusOK, "ignored: no onboarding decision")
-		return
+		return "ignored"
 	}
 	ev := workflows.SalesEvent{EventID: d.EventID, Signal: d.Signal, Message: c.MessageName, LeadID: d.LeadID,
 		OpportunityID: d.OpportunityID, ContactID: d.ContactID, AccountID: d.AccountID, ProspectID: d.ProspectID}
@@ -113,13 +124,15 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case errors.As(err, &started):
 		log.Info("Repeated webhook: its decision was taken over before")
 		answer(w, http.StatusOK, "duplicate: already taken over")
+		return "duplicate"
 	case err != nil:
 		log.Error("Webhook not taken over: the Sales event could not be started", "error", err)
 		answer(w, http.StatusServiceUnavailable, "the decision could not be taken over; retry")
-	default:
-		log.Info("Decision taken over")
-		answer(w, http.StatusOK, "accepted")
+		return "unavailable"
 	}
+	log.Info("Decision taken over")
+	answer(w, http.StatusOK, "accepted")
+	return "accepted"
 }
 
 // handOverTimeout bounds starting the SalesEvent workflow of one webhook.

@@ -18,21 +18,25 @@ type Ports struct {
 	MailpitHTTP int // Mailpit inbox UI and REST API
 	Standin     int // Sales stand-in: Dataverse Web API and the sellers' page
 	Starter     int // intake and Sales hooks
+	WorkerOps   int // the worker's /metrics, /healthz and /readyz
+	StarterOps  int // the starter's /metrics, /healthz and /readyz
 }
 
 // DefaultPorts are the ports of the local stack that a developer runs.
 func DefaultPorts() Ports {
-	return Ports{Temporal: 7233, TemporalUI: 8233, MailpitSMTP: 1025, MailpitHTTP: 8025, Standin: 8090, Starter: 8080}
+	return Ports{Temporal: 7233, TemporalUI: 8233, MailpitSMTP: 1025, MailpitHTTP: 8025, Standin: 8090, Starter: 8080,
+		WorkerOps: 9101, StarterOps: 9102}
 }
 
 // FreePorts picks free loopback ports, so that tests can run stacks side by
 // side with each other and with a developer's stack.
 func FreePorts() (Ports, error) {
-	ports, err := freePorts(6)
+	ports, err := freePorts(8)
 	if err != nil {
 		return Ports{}, err
 	}
-	return Ports{Temporal: ports[0], TemporalUI: ports[1], MailpitSMTP: ports[2], MailpitHTTP: ports[3], Standin: ports[4], Starter: ports[5]}, nil
+	return Ports{Temporal: ports[0], TemporalUI: ports[1], MailpitSMTP: ports[2], MailpitHTTP: ports[3], Standin: ports[4],
+		Starter: ports[5], WorkerOps: ports[6], StarterOps: ports[7]}, nil
 }
 
 // freePorts picks n distinct free ports below the kernel's ephemeral range.

@@ -73,6 +73,8 @@ type URLs struct {
 	MailpitUI       string
 	SellerPage      string // the Sales stand-in's page for sellers
 	Intake          string // POST onboarding requests here
+	WorkerMetrics   string // the worker's Prometheus metrics
+	StarterMetrics  string // the starter's Prometheus metrics
 }
 
 // Stack is a set of running processes, stopped together by Stop.
@@ -192,7 +194,7 @@ func (s *Stack) portUses() map[string]int {
 	p := s.Ports
 	uses := map[string]int{
 		"Temporal gRPC": p.Temporal, "Mailpit SMTP": p.MailpitSMTP, "Mailpit UI": p.MailpitHTTP,
-		"Sales stand-in": p.Standin, "starter": p.Starter,
+		"Sales stand-in": p.Standin, "starter": p.Starter, "worker's metrics": p.WorkerOps, "starter's metrics": p.StarterOps,
 	}
 	if !s.opts.Headless {
 		uses["Temporal UI"] = p.TemporalUI
@@ -358,10 +360,12 @@ func (s *Stack) StartStandin(ctx context.Context) error {
 // the onboarding task queue.
 func (s *Stack) StartWorker(ctx context.Context) error {
 	started := time.Now()
+	env := append(s.productEnv(), fmt.Sprintf("OPS_ADDR=127.0.0.1:%d", s.Ports.WorkerOps))
 	return s.StartProcess(ctx, ProcessSpec{
-		Name: "worker",
-		Path: filepath.Join(s.binDir(), "worker"),
-		Env:  s.withOptsEnv(s.productEnv()),
+		Name:  "worker",
+		Path:  filepath.Join(s.binDir(), "worker"),
+		Env:   s.withOptsEnv(env),
+		Ports: map[string]int{"worker's metrics": s.Ports.WorkerOps},
 		Ready: func(ctx context.Context) error {
 			return s.pollerSince(ctx, started)
 		},
@@ -393,6 +397,7 @@ func (s *Stack) StartStarter(ctx context.Context) error {
 	p := s.Ports
 	env := append(s.productEnv(),
 		fmt.Sprintf("STARTER_ADDR=127.0.0.1:%d", p.Starter),
+		fmt.Sprintf("OPS_ADDR=127.0.0.1:%d", p.StarterOps),
 		"WEBHOOK_KEYS="+s.opts.WebhookKey,
 	)
 	return s.StartProcess(ctx, ProcessSpec{
@@ -400,7 +405,7 @@ func (s *Stack) StartStarter(ctx context.Context) error {
 		Path:  filepath.Join(s.binDir(), "starter"),
 		Args:  []string{"serve"},
 		Env:   s.withOptsEnv(env),
-		Ports: map[string]int{"starter": p.Starter},
+		Ports: map[string]int{"starter": p.Starter, "starter's metrics": p.StarterOps},
 		Ready: func(ctx context.Context) error {
 			return httpOK(ctx, fmt.Sprintf("http://127.0.0.1:%d/healthz", p.Starter))
 		},
@@ -563,6 +568,8 @@ func (s *Stack) URLs() URLs {
 		MailpitUI:       fmt.Sprintf("http://127.0.0.1:%d/", p.MailpitHTTP),
 		SellerPage:      fmt.Sprintf("http://127.0.0.1:%d/", p.Standin),
 		Intake:          fmt.Sprintf("http://127.0.0.1:%d/v1/onboarding-requests", p.Starter),
+		WorkerMetrics:   fmt.Sprintf("http://127.0.0.1:%d/metrics", p.WorkerOps),
+		StarterMetrics:  fmt.Sprintf("http://127.0.0.1:%d/metrics", p.StarterOps),
 	}
 	if !s.opts.Headless {
 		u.TemporalUI = fmt.Sprintf("http://127.0.0.1:%d/", p.TemporalUI)

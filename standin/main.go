@@ -5,7 +5,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"net"
@@ -15,39 +14,28 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/partner-onboarding/onboarding/config"
 	"github.com/partner-onboarding/onboarding/salesstandin"
+	"github.com/partner-onboarding/onboarding/settings"
 )
 
 func main() {
-	addr := flag.String("addr", env("STANDIN_ADDR", "127.0.0.1:8090"), "listen address")
-	dataDir := flag.String("data", env("STANDIN_DATA_DIR", "data/standin"), "data directory")
-	webhookURL := flag.String("webhook-url", env("STANDIN_WEBHOOK_URL", "http://127.0.0.1:8080/v1/hooks/dataverse"), "webhook endpoint; empty disables webhooks")
-	webhookKey := flag.String("webhook-key", env("STANDIN_WEBHOOK_KEY", "local-webhook-key"), "webhook key, sent as ?code=")
-	clientID := flag.String("client-id", env("STANDIN_CLIENT_ID", "onboarding-worker"), "OAuth client ID accepted by the token endpoint")
-	clientSecret := flag.String("client-secret", env("STANDIN_CLIENT_SECRET", "local-secret"), "OAuth client secret accepted by the token endpoint")
-	webhookMode := flag.String("webhook-mode", env("STANDIN_WEBHOOK_MODE", "deliver"), "deliver, drop, repeat or hold webhooks (change later with PUT /standin/webhooks/mode)")
-	faultsJSON := flag.String("faults", env("STANDIN_FAULTS", ""), `Web API faults at start, JSON such as [{"kind":"throttle","count":5,"retryAfter":"2s"}] (change later with /standin/faults)`)
-	flag.Parse()
-
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	var faults []salesstandin.Fault
-	if *faultsJSON != "" {
-		var err error
-		if faults, err = salesstandin.ParseFaults([]byte(*faultsJSON)); err != nil {
-			log.Error("sales stand-in not started", "error", fmt.Errorf("-faults / STANDIN_FAULTS: %w", err))
-			os.Exit(2)
-		}
+	if len(os.Args) > 1 && (os.Args[1] == "-h" || os.Args[1] == "--help" || os.Args[1] == "help") {
+		fmt.Println("usage: standin\n\nThe Sales stand-in, for local runs and tests. It reads these environment variables:")
+		env := settings.Map(nil)
+		config.LoadStandin(env)
+		env.WriteUsage(os.Stdout)
+		return
 	}
-	if err := run(log, *addr, salesstandin.Config{
-		DataDir:      *dataDir,
-		WebhookURL:   *webhookURL,
-		WebhookKey:   *webhookKey,
-		ClientID:     *clientID,
-		ClientSecret: *clientSecret,
-		WebhookMode:  salesstandin.WebhookMode(*webhookMode),
-		Faults:       faults,
-		Logger:       log,
-	}); err != nil {
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	env := settings.OS()
+	cfg := config.LoadStandin(env)
+	if err := env.Err(); err != nil {
+		log.Error("sales stand-in not started", "error", err)
+		os.Exit(2)
+	}
+	cfg.Standin.Logger = log
+	if err := run(log, cfg.Addr, cfg.Standin); err != nil {
 		log.Error("sales stand-in stopped", "error", err)
 		os.Exit(1)
 	}
@@ -85,11 +73,4 @@ func run(log *slog.Logger, addr string, cfg salesstandin.Config) error {
 		return err
 	}
 	return nil
-}
-
-func env(name, fallback string) string {
-	if v, ok := os.LookupEnv(name); ok {
-		return v
-	}
-	return fallback
 }

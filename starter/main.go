@@ -15,15 +15,11 @@
 //	starter resend ID KIND [-operator NAME] [-reason TEXT]
 //	                           send the receipt, welcome or decline email again
 //
+// Every setting of serve is an environment variable: `starter -h` lists them.
 // serve reaches Temporal through the SDK's environment configuration
-// (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, ...), listens on STARTER_ADDR
-// (default 127.0.0.1:8080) and accepts webhooks carrying one of WEBHOOK_KEYS
-// (comma-separated) as the code query parameter, or the header
-// WEBHOOK_HEADER_NAME with one of WEBHOOK_HEADER_VALUES, and bodies of up to
-// WEBHOOK_MAX_BODY bytes (default 1 MiB). New requests wait for Sales as
-// SALES_CHECK_INTERVAL, LEAD_REMINDER_AFTER, OPPORTUNITY_REMINDER_AFTER and
-// GIVE_UP_AFTER say (Go durations; defaults 1h, 72h, 336h, 720h). submit and
-// show talk to STARTER_URL (default http://127.0.0.1:8080).
+// (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, ...), listens on STARTER_ADDR and
+// serves /metrics, /healthz and /readyz on OPS_ADDR. submit and show talk to
+// STARTER_URL (default http://127.0.0.1:8080).
 package main
 
 import (
@@ -37,7 +33,6 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -47,10 +42,12 @@ import (
 	"go.temporal.io/sdk/log"
 
 	"github.com/partner-onboarding/onboarding/commerce"
+	"github.com/partner-onboarding/onboarding/config"
 	"github.com/partner-onboarding/onboarding/intake"
-	"github.com/partner-onboarding/onboarding/sales"
+	"github.com/partner-onboarding/onboarding/metrics"
+	"github.com/partner-onboarding/onboarding/monitor"
 	"github.com/partner-onboarding/onboarding/saleshooks"
-	"github.com/partner-onboarding/onboarding/workflows"
+	"github.com/partner-onboarding/onboarding/settings"
 )
 
 const usage = `usage:
@@ -74,6 +71,12 @@ func main() {
 	switch cmd, args := os.Args[1], os.Args[2:]; {
 	case cmd == "serve" && len(args) == 0:
 		err = serve(ctx)
+	case cmd == "-h" || cmd == "--help" || cmd == "help":
+		fmt.Println(usage + "\n\nstarter serve reads these environment variables (the operators' commands read the TEMPORAL_* ones):")
+		env := settings.Map(nil)
+		config.LoadStarter(env)
+		env.WriteUsage(os.Stdout)
+		return
 	case cmd == "submit" && len(args) == 1:
 		err = submit(ctx, args[0])
 	case cmd == "show" && len(args) == 1:
@@ -91,11 +94,22 @@ func main() {
 }
 
 func serve(ctx context.Context) error {
+	env := settings.OS()
+	cfg := config.LoadStarter(env)
+	if err := env.Err(); err != nil {
+		return err
+	}
 	opts, err := envconfig.LoadDefaultClientOptions()
 	if err != nil {
 		return fmt.Errorf("temporal client configuration: %w", err)
 	}
+	m, err := monitor.NewMetrics()
+	if err != nil {
+		return err
+	}
+	defer m.Close()
 	opts.Logger = log.NewStructuredLogger(slog.Default())
+	opts.MetricsHandler = m.Handler()
 	// Lazy: the front door starts even while Temporal is down, and answers
 	// 503 until it is back, so that Dataverse retries its webhooks.
 	c, err := client.NewLazyClient(opts)
@@ -103,45 +117,34 @@ func serve(ctx context.Context) error {
 		return fmt.Errorf("temporal client: %w", err)
 	}
 	defer c.Close()
-	store, err := commerce.Open(ctx, commerce.PathFromEnv())
+	store, err := commerce.Open(ctx, cfg.CommerceDB)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	// The receiver reads Sales' webhooks only; it needs the prospect column,
-	// not Sales' credentials.
-	salesCfg, err := sales.ConfigFromEnv()
-	if err != nil {
-		return err
+
+	ops := &monitor.Server{Addr: cfg.OpsAddr, Metrics: m, Logger: slog.Default(), Checks: map[string]monitor.Check{
+		"temporal": monitor.TemporalCheck(c),
+		"database": store.Ping,
+		// The start fails without webhook keys; with them, this holds.
+		"webhook keys": func(context.Context) error { return nil },
+	}}
+	if err := ops.Start(); err != nil {
+		return fmt.Errorf("OPS_ADDR %s: %w", cfg.OpsAddr, err)
 	}
-	timing, err := timingFromEnv()
-	if err != nil {
-		return err
-	}
-	maxBody, err := sizeEnv("WEBHOOK_MAX_BODY", saleshooks.DefaultMaxBody)
-	if err != nil {
-		return err
-	}
-	auth := saleshooks.Auth{
-		Keys:         list(os.Getenv("WEBHOOK_KEYS")),
-		HeaderName:   os.Getenv("WEBHOOK_HEADER_NAME"),
-		HeaderValues: list(os.Getenv("WEBHOOK_HEADER_VALUES")),
-	}
-	if len(auth.Keys) == 0 && (auth.HeaderName == "" || len(auth.HeaderValues) == 0) {
-		return errors.New("WEBHOOK_KEYS, or WEBHOOK_HEADER_NAME with WEBHOOK_HEADER_VALUES, must be set: Sales webhooks are never accepted unauthenticated")
-	}
+	go reportStatuses(ctx, store, m)
 
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
-	front := &intake.Service{Temporal: c, Register: store, Timing: timing, Logger: slog.Default()}
+	front := &intake.Service{Temporal: c, Register: store, Timing: cfg.Timing, Logger: slog.Default(), Metrics: m.Handler()}
 	front.Routes(mux)
 	// A request registered whose start failed waits seconds, not minutes.
 	go front.KeepResuming(ctx, resumeEvery, resumeOlderThan)
-	(&saleshooks.Receiver{Temporal: c, Auth: auth, MaxBody: maxBody, ProspectIDColumn: salesCfg.ProspectIDColumn,
-		Logger: slog.Default()}).Routes(mux)
+	(&saleshooks.Receiver{Temporal: c, Auth: cfg.WebhookAuth, MaxBody: int64(cfg.WebhookMaxBody),
+		ProspectIDColumn: cfg.ProspectIDColumn, Logger: slog.Default(), Metrics: m.Handler()}).Routes(mux)
 
 	srv := &http.Server{
-		Addr:              envOr("STARTER_ADDR", "127.0.0.1:8080"),
+		Addr:              cfg.Addr,
 		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -149,7 +152,7 @@ func serve(ctx context.Context) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
-	slog.Info("Starter listening", "addr", srv.Addr)
+	slog.Info("Starter listening", "addr", srv.Addr, "commerce", store.Backend())
 	select {
 	case err := <-errc:
 		return err
@@ -157,7 +160,28 @@ func serve(ctx context.Context) error {
 	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	return srv.Shutdown(shutdown)
+	return errors.Join(srv.Shutdown(shutdown), ops.Shutdown(shutdown))
+}
+
+// reportStatuses sets the gauge of requests by status from the register
+// every few seconds, for the dashboard's requests-by-status panel.
+func reportStatuses(ctx context.Context, store *commerce.Store, m *monitor.Metrics) {
+	t := time.NewTicker(15 * time.Second)
+	defer t.Stop()
+	for {
+		counts, err := store.CountProspectsByStatus(ctx)
+		if err != nil {
+			slog.Warn("Could not count requests by status", "error", err)
+		}
+		for _, status := range commerce.Statuses {
+			m.Handler().WithTags(map[string]string{"status": status}).Gauge(metrics.RequestsInStatus).Update(float64(counts[status]))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // The restart loop for registered requests whose workflow did not start:
@@ -168,22 +192,6 @@ const (
 	resumeOlderThan = 5 * time.Second
 )
 
-func timingFromEnv() (workflows.Timing, error) {
-	var t workflows.Timing
-	for name, d := range map[string]*time.Duration{
-		"SALES_CHECK_INTERVAL":       &t.SalesCheckInterval,
-		"LEAD_REMINDER_AFTER":        &t.LeadReminderAfter,
-		"OPPORTUNITY_REMINDER_AFTER": &t.OpportunityReminderAfter,
-		"GIVE_UP_AFTER":              &t.GiveUpAfter,
-	} {
-		v, err := durationEnv(name)
-		if err != nil {
-			return workflows.Timing{}, err
-		}
-		*d = v
-	}
-	return t, nil
-}
 
 func submit(ctx context.Context, path string) error {
 	body, err := os.ReadFile(path)
@@ -222,40 +230,8 @@ func call(ctx context.Context, method, path string, body []byte) error {
 	return nil
 }
 
-func durationEnv(name string) (time.Duration, error) {
-	v := os.Getenv(name)
-	if v == "" {
-		return 0, nil
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("%s %q is not a positive duration such as 1h or 30s", name, v)
-	}
-	return d, nil
-}
 
-// sizeEnv reads a size in bytes, such as 1048576.
-func sizeEnv(name string, fallback int64) (int64, error) {
-	v := os.Getenv(name)
-	if v == "" {
-		return fallback, nil
-	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n <= 0 {
-		return 0, fmt.Errorf("%s %q is not a positive number of bytes such as 1048576", name, v)
-	}
-	return n, nil
-}
 
-func list(s string) []string {
-	var out []string
-	for _, v := range strings.Split(s, ",") {
-		if v = strings.TrimSpace(v); v != "" {
-			out = append(out, v)
-		}
-	}
-	return out
-}
 
 func envOr(name, fallback string) string {
 	if v := os.Getenv(name); v != "" {

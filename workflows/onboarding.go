@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/log"
+
+	"github.com/partner-onboarding/onboarding/metrics"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 )
@@ -76,6 +78,9 @@ func (o *onboarding) openLead(ctx workflow.Context) error {
 	}
 	if err := o.step(ctx, salesCall, "Create lead in Sales", ActivityCreateLead, o.requestInput, &o.state.LeadID); err != nil {
 		return err
+	}
+	if !o.request.ReceivedAt.IsZero() {
+		workflow.GetMetricsHandler(ctx).Timer(metrics.SubmitToLead).Record(workflow.Now(ctx).Sub(o.request.ReceivedAt))
 	}
 	return o.setStatus(ctx, StatusAwaitingQualification)
 }
@@ -149,6 +154,7 @@ func (o *onboarding) approve(ctx workflow.Context) (State, error) {
 	if err := o.sendEmail(ctx, EmailWelcome); err != nil {
 		return o.state, err
 	}
+	o.countDecision(ctx, "approved", true)
 	workflow.SetCurrentDetails(ctx, "Approved: the partner is onboarded.")
 	return o.state, nil
 }
@@ -165,6 +171,7 @@ func (o *onboarding) reject(ctx workflow.Context, decision Decision) (State, err
 	if a := o.state.Abandonment; decision == DecisionAbandoned && a != nil {
 		details = fmt.Sprintf("Rejected: abandoned by %s: %s.", orSomeone(a.Operator), a.Reason)
 		if !a.SendDeclineEmail {
+			o.countDecision(ctx, "rejected", false)
 			workflow.SetCurrentDetails(ctx, details)
 			return o.state, nil
 		}
@@ -172,8 +179,19 @@ func (o *onboarding) reject(ctx workflow.Context, decision Decision) (State, err
 	if err := o.sendEmail(ctx, EmailDecline); err != nil {
 		return o.state, err
 	}
+	o.countDecision(ctx, "rejected", true)
 	workflow.SetCurrentDetails(ctx, details)
 	return o.state, nil
+}
+
+// countDecision counts the request's end and, when its email went out, times the
+// way from the seller's decision to the requester's inbox.
+func (o *onboarding) countDecision(ctx workflow.Context, outcome string, emailed bool) {
+	h := workflow.GetMetricsHandler(ctx)
+	h.WithTags(map[string]string{"outcome": outcome, "decision": string(o.state.Decision)}).Counter(metrics.RequestsDecided).Inc(1)
+	if emailed && !o.decidedAt.IsZero() {
+		h.Timer(metrics.DecisionToEmail).Record(workflow.Now(ctx).Sub(o.decidedAt))
+	}
 }
 
 // onboarding holds one request's state while the workflow runs.
@@ -198,7 +216,9 @@ type onboarding struct {
 	running string
 	// correcting is set while a correction is being written.
 	correcting bool
-	logger     log.Logger
+	// decidedAt is when the decision that ends the request reached it.
+	decidedAt time.Time
+	logger    log.Logger
 }
 
 // errAbandoned ends the process early: an operator abandoned the request.

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/partner-onboarding/onboarding/metrics"
 )
 
 // What operators can do to a request, through the engine: the retry signal
@@ -141,6 +143,7 @@ func (o *onboarding) validateAbandon(a Abandon) error {
 func (o *onboarding) abandon(ctx workflow.Context, a Abandon) (State, error) {
 	o.state.Abandonment = &Abandonment{Reason: strings.TrimSpace(a.Reason), Operator: a.Operator,
 		SendDeclineEmail: a.SendDeclineEmail, At: workflow.Now(ctx)}
+	o.decidedAt = o.state.Abandonment.At
 	o.logger.Info("Request abandoned by an operator", "operator", a.Operator, "declineEmail", a.SendDeclineEmail)
 	err := workflow.Await(ctx, func() bool {
 		return o.state.Status == StatusRejected && (!a.SendDeclineEmail || slices.Contains(o.state.EmailsSent, EmailDecline)) ||
@@ -180,6 +183,7 @@ func temporalCanceled(ctx workflow.Context) error {
 // SignalRetry (or corrects the request), and then restores the status it had.
 func (o *onboarding) awaitOperator(ctx workflow.Context, step, errorType, reason string) error {
 	o.logger.Error("Step needs attention", "step", step, "errorType", errorType, "error", reason)
+	workflow.GetMetricsHandler(ctx).WithTags(map[string]string{"step": step}).Counter(metrics.RequestsNeedingAttention).Inc(1)
 	previous := o.state.Status
 	o.state.Attention = &Attention{Step: step, Error: reason, Since: workflow.Now(ctx)}
 	o.markStatus(ctx, StatusNeedsAttention)

@@ -133,6 +133,7 @@ func (o *onboarding) onLeadDisqualified(ctx workflow.Context, v LeadDisqualified
 		o.ignore(ctx, SignalLeadDisqualified, v.LeadID, "the lead was already qualified")
 	default:
 		o.state.Disqualification = &v
+		o.decidedAt = workflow.Now(ctx)
 		o.logger.Info("Lead disqualified", "leadId", v.LeadID)
 	}
 }
@@ -156,6 +157,7 @@ func (o *onboarding) onOpportunityClosed(ctx workflow.Context, v OpportunityClos
 		o.checkSoon = o.v2
 	default:
 		o.state.Closing = &Closing{OpportunityID: v.OpportunityID, Won: won, EventID: v.EventID}
+		o.decidedAt = workflow.Now(ctx)
 		o.logger.Info("Opportunity closed", "opportunityId", v.OpportunityID, "won", won)
 	}
 }

@@ -1,0 +1,236 @@
+// Package config reads what each of the product's processes needs from its
+// environment, and lists it: `worker -h`, `starter -h` and `standin -h` print
+// the tables, README repeats them, and the compose file's test checks that
+// every container sets only what its process reads.
+package config
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/worker"
+
+	"github.com/partner-onboarding/onboarding/activities"
+	"github.com/partner-onboarding/onboarding/mail"
+	"github.com/partner-onboarding/onboarding/sales"
+	"github.com/partner-onboarding/onboarding/saleshooks"
+	"github.com/partner-onboarding/onboarding/salesstandin"
+	"github.com/partner-onboarding/onboarding/settings"
+	"github.com/partner-onboarding/onboarding/workflows"
+)
+
+// The processes.
+const (
+	WorkerProcess  = "worker"
+	StarterProcess = "starter"
+	StandinProcess = "standin"
+)
+
+// Worker is the worker's configuration.
+type Worker struct {
+	CommerceDB string
+	Sales      sales.Config
+	Mail       mail.Config
+	Activities activities.Config
+	Tuning     Tuning
+	// OpsAddr serves /metrics, /healthz and /readyz.
+	OpsAddr string
+}
+
+// Tuning is how much work one worker takes on at once.
+type Tuning struct {
+	MaxConcurrentActivities      int
+	MaxConcurrentLocalActivities int
+	MaxConcurrentWorkflowTasks   int
+	WorkflowPollers              int
+	ActivityPollers              int
+	// PollerAutoscaling lets the SDK scale the pollers between 1 and the
+	// maxima above, by the load it sees.
+	PollerAutoscaling bool
+	StickyCacheSize   int
+	// StopTimeout is how long running activities get to finish on SIGTERM.
+	StopTimeout time.Duration
+}
+
+// Options are the worker options of the tuning; zero values keep the SDK's defaults.
+func (t Tuning) Options() worker.Options {
+	o := worker.Options{
+		MaxConcurrentActivityExecutionSize:      t.MaxConcurrentActivities,
+		MaxConcurrentLocalActivityExecutionSize: t.MaxConcurrentLocalActivities,
+		MaxConcurrentWorkflowTaskExecutionSize:  t.MaxConcurrentWorkflowTasks,
+		MaxConcurrentWorkflowTaskPollers:        t.WorkflowPollers,
+		MaxConcurrentActivityTaskPollers:        t.ActivityPollers,
+		WorkerStopTimeout:                       t.StopTimeout,
+	}
+	if t.PollerAutoscaling {
+		o.WorkflowTaskPollerBehavior = worker.NewPollerBehaviorAutoscaling(worker.PollerBehaviorAutoscalingOptions{
+			MaximumNumberOfPollers: max(t.WorkflowPollers, 2)})
+		o.ActivityTaskPollerBehavior = worker.NewPollerBehaviorAutoscaling(worker.PollerBehaviorAutoscalingOptions{
+			MaximumNumberOfPollers: max(t.ActivityPollers, 2)})
+		o.MaxConcurrentWorkflowTaskPollers, o.MaxConcurrentActivityTaskPollers = 0, 0
+	}
+	return o
+}
+
+// Starter is the starter's configuration (its serve command).
+type Starter struct {
+	CommerceDB       string
+	Addr             string
+	OpsAddr          string
+	WebhookAuth      saleshooks.Auth
+	WebhookMaxBody   int
+	ProspectIDColumn string
+	Timing           workflows.Timing
+}
+
+// Standin is the Sales stand-in's configuration.
+type Standin struct {
+	Addr    string
+	Standin salesstandin.Config
+}
+
+// DefaultCommerceDB is the SQLite file the worker and the starter share
+// when COMMERCE_DB names no other.
+const DefaultCommerceDB = "data/commerce.db"
+
+// temporal lists what the Temporal SDK's environment configuration
+// (go.temporal.io/sdk/contrib/envconfig) reads; it checks them itself.
+func temporal(env *settings.Env) {
+	env.Declare("TEMPORAL_ADDRESS", "localhost:7233", "the Temporal frontend (host:port)")
+	env.Declare("TEMPORAL_NAMESPACE", "default", "the Temporal namespace")
+	env.Declare("TEMPORAL_API_KEY", "", "an API key, for Temporal Cloud")
+	env.Declare("TEMPORAL_TLS", "", "true to use TLS without client certificates")
+	env.Declare("TEMPORAL_TLS_CLIENT_CERT_PATH", "", "mTLS client certificate file (or TEMPORAL_TLS_CLIENT_CERT_DATA)")
+	env.Declare("TEMPORAL_TLS_CLIENT_KEY_PATH", "", "mTLS client key file (or TEMPORAL_TLS_CLIENT_KEY_DATA)")
+	env.Declare("TEMPORAL_TLS_CLIENT_CERT_DATA", "", "mTLS client certificate, PEM")
+	env.Declare("TEMPORAL_TLS_CLIENT_KEY_DATA", "", "mTLS client key, PEM")
+	env.Declare("TEMPORAL_TLS_SERVER_CA_CERT_PATH", "", "CA of the server certificate, file (or TEMPORAL_TLS_SERVER_CA_CERT_DATA)")
+	env.Declare("TEMPORAL_TLS_SERVER_CA_CERT_DATA", "", "CA of the server certificate, PEM")
+	env.Declare("TEMPORAL_TLS_SERVER_NAME", "", "the server name TLS expects")
+	env.Declare("TEMPORAL_TLS_DISABLE_HOST_VERIFICATION", "", "true to skip verifying the server's name")
+	env.Declare("TEMPORAL_CLIENT_AUTHORITY", "", "the :authority of gRPC requests")
+	env.Declare("TEMPORAL_CODEC_ENDPOINT", "", "a remote codec server (for the CLI)")
+	env.Declare("TEMPORAL_CODEC_AUTH", "", "the codec server's Authorization header")
+	env.Declare("TEMPORAL_PROFILE", "default", "the profile in the Temporal config file")
+	env.Declare("TEMPORAL_CONFIG_FILE", "", "the Temporal config file (TOML)")
+}
+
+func commerceDB(env *settings.Env) string {
+	return env.String("COMMERCE_DB", DefaultCommerceDB,
+		"the Commerce database: an SQLite file, or postgres://user:password@host:5432/db")
+}
+
+// LoadWorker reads the worker's settings; env.Err() says what is wrong.
+func LoadWorker(env *settings.Env) Worker {
+	temporal(env)
+	w := Worker{CommerceDB: commerceDB(env)}
+	w.Sales = sales.ConfigFrom(env)
+	w.Mail = mail.ConfigFrom(env)
+	w.Activities = activities.ConfigFrom(env)
+	w.Activities.SalesAppURL = w.Sales.EnvironmentURL
+	w.OpsAddr = env.String("OPS_ADDR", "127.0.0.1:9101", "serves /metrics, /healthz and /readyz")
+	w.Tuning = Tuning{
+		MaxConcurrentActivities: env.Int("WORKER_MAX_CONCURRENT_ACTIVITIES", 0, 0, 100000,
+			"activities one worker runs at once (0: the SDK's default, 1000)"),
+		MaxConcurrentLocalActivities: env.Int("WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES", 0, 0, 100000,
+			"local activities one worker runs at once (0: the SDK's default, 1000)"),
+		MaxConcurrentWorkflowTasks: env.Int("WORKER_MAX_CONCURRENT_WORKFLOW_TASKS", 0, 0, 100000,
+			"workflow tasks one worker runs at once (0: the SDK's default, 1000)"),
+		WorkflowPollers: env.Int("WORKER_WORKFLOW_POLLERS", 0, 0, 1000, "pollers of workflow tasks (0: the SDK's default, 2)"),
+		ActivityPollers: env.Int("WORKER_ACTIVITY_POLLERS", 0, 0, 1000, "pollers of activity tasks (0: the SDK's default, 2)"),
+		PollerAutoscaling: env.Bool("WORKER_POLLER_AUTOSCALING", false,
+			"let the SDK scale the pollers by load, up to the poller counts above"),
+		StickyCacheSize: env.Int("WORKER_STICKY_CACHE_SIZE", 0, 0, 1000000,
+			"workflows kept in memory between tasks (0: the SDK's default, 10000)"),
+		StopTimeout: env.Duration("WORKER_STOP_TIMEOUT", 10*time.Second,
+			"how long running activities get to finish on SIGTERM; keep it under the orchestrator's grace period"),
+	}
+	return w
+}
+
+// LoadStarter reads the starter's settings; env.Err() says what is wrong.
+func LoadStarter(env *settings.Env) Starter {
+	temporal(env)
+	s := Starter{
+		CommerceDB: commerceDB(env),
+		Addr:       env.String("STARTER_ADDR", "127.0.0.1:8080", "the intake and the Sales webhook receiver"),
+		OpsAddr:    env.String("OPS_ADDR", "127.0.0.1:9102", "serves /metrics, /healthz and /readyz"),
+		WebhookAuth: saleshooks.Auth{
+			Keys:         env.List("WEBHOOK_KEYS", "the Dataverse WebhookKey values accepted as ?code= (comma-separated, for rotation)"),
+			HeaderName:   env.String("WEBHOOK_HEADER_NAME", "", "for HttpHeader authentication: the header's name"),
+			HeaderValues: env.List("WEBHOOK_HEADER_VALUES", "for HttpHeader authentication: the values accepted (comma-separated)"),
+		},
+		WebhookMaxBody: env.Int("WEBHOOK_MAX_BODY", saleshooks.DefaultMaxBody, 1024, 64<<20, "the largest webhook body accepted, in bytes"),
+		ProspectIDColumn: env.String("SALES_PROSPECT_ID_COLUMN", sales.DefaultProspectIDColumn,
+			"the custom lead column that holds the request's ID"),
+	}
+	s.Timing = workflows.Timing{
+		SalesCheckInterval: env.Duration("SALES_CHECK_INTERVAL", workflows.DefaultSalesCheckInterval,
+			"how often a waiting request asks Sales for a decision no webhook brought"),
+		LeadReminderAfter: env.Duration("LEAD_REMINDER_AFTER", workflows.DefaultLeadReminderAfter,
+			"a lead undecided this long reminds SALES_INBOX"),
+		OpportunityReminderAfter: env.Duration("OPPORTUNITY_REMINDER_AFTER", workflows.DefaultOpportunityReminderAfter,
+			"an opportunity open this long reminds SALES_INBOX"),
+		GiveUpAfter: env.Duration("GIVE_UP_AFTER", workflows.DefaultGiveUpAfter,
+			"a wait for Sales this long makes the request need attention"),
+	}
+	if len(s.WebhookAuth.Keys) == 0 && (s.WebhookAuth.HeaderName == "" || len(s.WebhookAuth.HeaderValues) == 0) {
+		env.Problem("WEBHOOK_KEYS, or WEBHOOK_HEADER_NAME with WEBHOOK_HEADER_VALUES, must be set: Sales webhooks are never accepted unauthenticated")
+	}
+	return s
+}
+
+// LoadStandin reads the Sales stand-in's settings; env.Err() says what is wrong.
+func LoadStandin(env *settings.Env) Standin {
+	s := Standin{Addr: env.String("STANDIN_ADDR", "127.0.0.1:8090", "the stand-in's Web API, token endpoint and seller page")}
+	c := &s.Standin
+	c.DataDir = env.String("STANDIN_DATA_DIR", "data/standin", "where the stand-in keeps its records")
+	c.WebhookURL = env.String("STANDIN_WEBHOOK_URL", "", "the starter's webhook endpoint; no webhooks when empty")
+	c.WebhookKey = env.String("STANDIN_WEBHOOK_KEY", "", "the WebhookKey sent as ?code=")
+	c.ClientID = env.String("STANDIN_CLIENT_ID", "onboarding-worker", "the client ID the token endpoint accepts")
+	c.ClientSecret = env.String("STANDIN_CLIENT_SECRET", "local-secret", "the client secret the token endpoint accepts")
+	c.WebhookMode = salesstandin.WebhookMode(env.String("STANDIN_WEBHOOK_MODE", string(salesstandin.WebhookDeliver),
+		"deliver, drop, repeat or hold webhooks (change later with PUT /standin/webhooks/mode)"))
+	if faults := env.String("STANDIN_FAULTS", "", `Web API faults at start, such as [{"kind":"throttle","count":5,"retryAfter":"2s"}]`); faults != "" {
+		parsed, err := salesstandin.ParseFaults([]byte(faults))
+		if err != nil {
+			env.Invalid("STANDIN_FAULTS", faults, fmt.Sprint("is not a list of faults: ", err))
+		}
+		c.Faults = parsed
+	}
+	return s
+}
+
+// Vars lists the settings a process reads.
+func Vars(process string) []settings.Var {
+	env := settings.Map(nil)
+	switch process {
+	case WorkerProcess:
+		LoadWorker(env)
+	case StarterProcess:
+		LoadStarter(env)
+	case StandinProcess:
+		LoadStandin(env)
+	default:
+		return nil
+	}
+	return env.Vars()
+}
+
+// MarkdownTables renders every process's settings as the tables README shows.
+func MarkdownTables() string {
+	var b strings.Builder
+	for _, process := range []string{WorkerProcess, StarterProcess, StandinProcess} {
+		fmt.Fprintf(&b, "**%s** (`%s -h`)\n\n| variable | default | meaning |\n| --- | --- | --- |\n", process, process)
+		for _, v := range Vars(process) {
+			def := v.Default
+			if def != "" {
+				def = "`" + def + "`"
+			}
+			fmt.Fprintf(&b, "| `%s` | %s | %s |\n", v.Name, def, strings.ReplaceAll(v.Usage, "|", "\\|"))
+		}
+		b.WriteString("\n")
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
