@@ -192,7 +192,6 @@ const (
 	resumeOlderThan = 5 * time.Second
 )
 
-
 func submit(ctx context.Context, path string) error {
 	body, err := os.ReadFile(path)
 	if err != nil {
@@ -229,9 +228,6 @@ func call(ctx context.Context, method, path string, body []byte) error {
 	}
 	return nil
 }
-
-
-
 
 func envOr(name, fallback string) string {
 	if v := os.Getenv(name); v != "" {
