@@ -39,6 +39,9 @@ func FreePorts() (Ports, error) {
 		Starter: ports[5], WorkerOps: ports[6], StarterOps: ports[7]}, nil
 }
 
+// FreePortList picks n more free ports, for processes a test adds to a stack.
+func FreePortList(n int) ([]int, error) { return freePorts(n) }
+
 // freePorts picks n distinct free ports below the kernel's ephemeral range.
 // Every process that listens on port 0 (the dev server's own services, test
 // servers) gets a port from that range, so none of them can take one of

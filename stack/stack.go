@@ -359,13 +359,19 @@ func (s *Stack) StartStandin(ctx context.Context) error {
 // StartWorker starts the worker built by Build and waits until it polls
 // the onboarding task queue.
 func (s *Stack) StartWorker(ctx context.Context) error {
+	return s.StartWorkerNamed(ctx, "worker", s.Ports.WorkerOps)
+}
+
+// StartWorkerNamed starts one more worker, under its own name and with its
+// metrics on opsPort, as a deployment with several workers has.
+func (s *Stack) StartWorkerNamed(ctx context.Context, name string, opsPort int) error {
 	started := time.Now()
-	env := append(s.productEnv(), fmt.Sprintf("OPS_ADDR=127.0.0.1:%d", s.Ports.WorkerOps))
+	env := append(s.productEnv(), fmt.Sprintf("OPS_ADDR=127.0.0.1:%d", opsPort))
 	return s.StartProcess(ctx, ProcessSpec{
-		Name:  "worker",
+		Name:  name,
 		Path:  filepath.Join(s.binDir(), "worker"),
 		Env:   s.withOptsEnv(env),
-		Ports: map[string]int{"worker's metrics": s.Ports.WorkerOps},
+		Ports: map[string]int{name + "'s metrics": opsPort},
 		Ready: func(ctx context.Context) error {
 			return s.pollerSince(ctx, started)
 		},
@@ -394,20 +400,25 @@ func (s *Stack) pollerSince(ctx context.Context, since time.Time) error {
 
 // StartStarter starts the starter's HTTP server built by Build.
 func (s *Stack) StartStarter(ctx context.Context) error {
-	p := s.Ports
+	return s.StartStarterNamed(ctx, "starter", s.Ports.Starter, s.Ports.StarterOps)
+}
+
+// StartStarterNamed starts one more starter, under its own name, listening
+// on port with its metrics on opsPort.
+func (s *Stack) StartStarterNamed(ctx context.Context, name string, port, opsPort int) error {
 	env := append(s.productEnv(),
-		fmt.Sprintf("STARTER_ADDR=127.0.0.1:%d", p.Starter),
-		fmt.Sprintf("OPS_ADDR=127.0.0.1:%d", p.StarterOps),
+		fmt.Sprintf("STARTER_ADDR=127.0.0.1:%d", port),
+		fmt.Sprintf("OPS_ADDR=127.0.0.1:%d", opsPort),
 		"WEBHOOK_KEYS="+s.opts.WebhookKey,
 	)
 	return s.StartProcess(ctx, ProcessSpec{
-		Name:  "starter",
+		Name:  name,
 		Path:  filepath.Join(s.binDir(), "starter"),
 		Args:  []string{"serve"},
 		Env:   s.withOptsEnv(env),
-		Ports: map[string]int{"starter": p.Starter, "starter's metrics": p.StarterOps},
+		Ports: map[string]int{name: port, name + "'s metrics": opsPort},
 		Ready: func(ctx context.Context) error {
-			return httpOK(ctx, fmt.Sprintf("http://127.0.0.1:%d/healthz", p.Starter))
+			return httpOK(ctx, fmt.Sprintf("http://127.0.0.1:%d/healthz", port))
 		},
 	})
 }
