@@ -128,7 +128,11 @@ func LoadWorker(env *settings.Env) Worker {
 	w.Sales = sales.ConfigFrom(env)
 	w.Mail = mail.ConfigFrom(env)
 	w.Activities = activities.ConfigFrom(env)
-	w.Activities.SalesAppURL = w.Sales.EnvironmentURL
+	w.Activities.SalesAppURL = env.String("SALES_APP_URL", "",
+		"where reminders link to Dynamics 365 records, as sellers' browsers reach it (default: SALES_ENVIRONMENT_URL)")
+	if w.Activities.SalesAppURL == "" {
+		w.Activities.SalesAppURL = w.Sales.EnvironmentURL
+	}
 	w.OpsAddr = env.String("OPS_ADDR", "127.0.0.1:9101", "serves /metrics, /healthz and /readyz")
 	w.Tuning = Tuning{
 		MaxConcurrentActivities: env.Int("WORKER_MAX_CONCURRENT_ACTIVITIES", 0, 0, 100000,

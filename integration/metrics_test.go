@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/partner-onboarding/onboarding/deploy"
 	"github.com/partner-onboarding/onboarding/workflows"
 )
 
@@ -74,6 +75,35 @@ func TestMetricsAndHealth(t *testing.T) {
 			return true, ""
 		})
 	}
+
+	// A request that needs attention (Sales refuses the lead) adds the
+	// attention and Sales error metrics.
+	p.injectFault(t, `{"kind":"fail","count":1,"method":"POST","entitySet":"leads","status":403,"code":"0x80040220"}`)
+	defer p.clearFaults(t)
+	stuck := p.submit(t, "metrics-attention")
+	p.awaitStatus(t, stuck, workflows.StatusNeedsAttention)
+	if out, err := p.starterCLI(t, "abandon", stuck.id, "-reason", "metrics test"); err != nil {
+		t.Fatalf("abandon: %v\n%s", err, out)
+	}
+	p.awaitCompletion(t, stuck)
+
+	// Every metric the on-call dashboard reads is one the binaries export.
+	// Two SDK counters appear only once a task has failed, which no healthy
+	// run does; deploy's tests check their names against the SDK.
+	onlyOnFailure := map[string]bool{"temporal_activity_execution_failed_total": true, "temporal_workflow_task_execution_failed_total": true}
+	names, err := deploy.DashboardMetricNames()
+	if err != nil {
+		t.Fatal(err)
+	}
+	poll(t, "every dashboard metric in the binaries' metrics", func() (bool, string) {
+		exported := p.scrape(t, urls.WorkerMetrics) + p.scrape(t, urls.StarterMetrics)
+		for _, name := range names {
+			if !onlyOnFailure[name] && !hasSample(exported, name) {
+				return false, name + " is not exported"
+			}
+		}
+		return true, ""
+	})
 
 	for _, base := range []string{strings.TrimSuffix(urls.WorkerMetrics, "/metrics"), strings.TrimSuffix(urls.StarterMetrics, "/metrics")} {
 		for path, want := range map[string]string{"/healthz": "alive", "/readyz": `"temporal":"ok"`} {
