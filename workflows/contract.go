@@ -485,3 +485,15 @@ type SalesEventRecord struct {
 	RecordID  string `json:"recordId,omitempty"`
 	Outcome   string `json:"outcome"`
 }
+
+// Shape counts what one approved request asks of the engine: the load
+// command runs a bare workflow of this shape beside the product, as the
+// floor the product is measured against.
+type Shape struct {
+	Activities      int // regular activities (Sales and SMTP calls)
+	LocalActivities int // steps that touch only the Commerce database
+	Signals         int // Sales decisions: qualified, then won
+}
+
+// ApprovedShape is the shape of an approved request.
+var ApprovedShape = Shape{Activities: 4, LocalActivities: 1, Signals: 2}
