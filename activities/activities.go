@@ -100,6 +100,7 @@ func (a *Activities) Register(w worker.ActivityRegistry) {
 		workflows.ActivitySendEmail:               a.SendEmail,
 		workflows.ActivityCheckSales:              a.CheckSales,
 		workflows.ActivityCorrectRequest:          a.CorrectRequest,
+		workflows.ActivityApprovePartner:          a.ApprovePartner,
 		workflows.ActivityResolveSalesEvent:       a.ResolveSalesEvent,
 		workflows.ActivityRecordSalesEvent:        a.RecordSalesEvent,
 	} {
@@ -129,7 +130,9 @@ func (a *Activities) CreateLead(ctx context.Context, req workflows.Request) (str
 	if err != nil {
 		return "", salesError("create lead for prospect "+req.RequestID, err)
 	}
-	if err := a.commerce.SetProspectLead(ctx, req.RequestID, id); err != nil {
+	// The lead, the status it brings (AwaitingQualification) and the mark
+	// that the workflow runs, in one statement.
+	if err := a.commerce.RecordLead(ctx, req.RequestID, id); err != nil {
 		return "", commerceError("record lead of prospect "+req.RequestID, err)
 	}
 	a.logger(ctx).Info("Lead ready", "leadId", id, "created", created)
@@ -173,6 +176,12 @@ func (a *Activities) CorrectRequest(ctx context.Context, in workflows.CorrectReq
 }
 
 func (a *Activities) SetProspectStatus(ctx context.Context, in workflows.ProspectStatus) error {
+	if in.Status == workflows.StatusNeedsAttention && in.AttentionStep != "" {
+		if err := a.commerce.MarkNeedsAttention(ctx, in.RequestID, in.AttentionStep); err != nil {
+			return commerceError("mark prospect "+in.RequestID+" needing attention", err)
+		}
+		return nil
+	}
 	if err := a.commerce.SetProspectStatus(ctx, in.RequestID, string(in.Status), string(in.Decision)); err != nil {
 		return commerceError("set status of prospect "+in.RequestID, err)
 	}
@@ -184,9 +193,6 @@ func (a *Activities) SetProspectStatus(ctx context.Context, in workflows.Prospec
 // them, the opportunity in Sales does.
 func (a *Activities) ImportCustomers(ctx context.Context, in workflows.ImportCustomersInput) (workflows.Customers, error) {
 	defer keepAlive(ctx)()
-	if err := a.commerce.SetProspectOpportunity(ctx, in.RequestID, in.OpportunityID); err != nil {
-		return workflows.Customers{}, commerceError("record opportunity of prospect "+in.RequestID, err)
-	}
 	contactID, accountID := in.ContactID, in.AccountID
 	if contactID == "" || accountID == "" {
 		opp, err := a.sales.GetOpportunity(ctx, in.OpportunityID)
@@ -238,12 +244,32 @@ func (a *Activities) ImportCustomers(ctx context.Context, in workflows.ImportCus
 	if err != nil {
 		return workflows.Customers{}, commerceError("write person customer", err)
 	}
+	// The qualification and the status it brings (Qualified), once the
+	// customers are in.
+	if err := a.commerce.RecordQualification(ctx, in.RequestID, in.OpportunityID); err != nil {
+		return workflows.Customers{}, commerceError("record qualification of prospect "+in.RequestID, err)
+	}
 	return workflows.Customers{
 		PersonCustomerID:       person.ID,
 		OrganizationCustomerID: org.ID,
 		ContactID:              contact.ID,
 		AccountID:              account.ID,
 	}, nil
+}
+
+// ApprovePartner makes the prospect a partner in Commerce: the hierarchy with
+// the requester as Admin, the organization's credit limit, and the request
+// Approved. Each write is idempotent, so the step can run again whole.
+func (a *Activities) ApprovePartner(ctx context.Context, in workflows.HierarchyInput) (string, error) {
+	id, err := a.CreateCustomerHierarchy(ctx, in)
+	if err != nil {
+		return "", err
+	}
+	err = a.commerce.SetProspectStatus(ctx, in.RequestID, string(workflows.StatusApproved), string(workflows.DecisionWon))
+	if err != nil {
+		return "", commerceError("set prospect "+in.RequestID+" approved", err)
+	}
+	return id, nil
 }
 
 // CreateCustomerHierarchy puts the organization on top, the requester in it

@@ -181,3 +181,55 @@ func TestCorrectProspectMeetsAConcurrentDecision(t *testing.T) {
 		}
 	})
 }
+
+// TestProgressIsWrittenWithItsStatus: the step that causes a status writes
+// it in the same statement, and never moves a request that moved on.
+func TestProgressIsWrittenWithItsStatus(t *testing.T) {
+	eachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		for _, id := range []string{"req-1", "req-2"} {
+			if err := s.RegisterProspect(ctx, prospect(id, id+"@example.com")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.MarkNeedsAttention(ctx, "req-1", "Create lead in Sales"); err != nil {
+			t.Fatal(err)
+		}
+		p, _ := s.GetProspect(ctx, "req-1")
+		if p.Status != StatusNeedsAttention || p.AttentionStep != "Create lead in Sales" || p.AttentionSince.IsZero() {
+			t.Errorf("needing attention: %+v", p)
+		}
+		if err := s.RecordLead(ctx, "req-1", "lead-1"); err != nil {
+			t.Fatal(err)
+		}
+		p, _ = s.GetProspect(ctx, "req-1")
+		if p.Status != StatusAwaitingQualification || p.LeadID != "lead-1" || p.AttentionStep != "" || p.StartedAt.IsZero() {
+			t.Errorf("after the lead: %+v", p)
+		}
+		if err := s.RecordQualification(ctx, "req-1", "opp-1"); err != nil {
+			t.Fatal(err)
+		}
+		p, _ = s.GetProspect(ctx, "req-1")
+		if p.Status != StatusQualified || p.OpportunityID != "opp-1" {
+			t.Errorf("after the qualification: %+v", p)
+		}
+
+		// A request abandoned meanwhile stays Rejected.
+		if err := s.SetProspectStatus(ctx, "req-2", StatusRejected, "Abandoned"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.RecordLead(ctx, "req-2", "lead-2"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.RecordQualification(ctx, "req-2", "opp-2"); err != nil {
+			t.Fatal(err)
+		}
+		p, _ = s.GetProspect(ctx, "req-2")
+		if p.Status != StatusRejected || p.LeadID != "lead-2" {
+			t.Errorf("an abandoned request moved on: %+v", p)
+		}
+		if err := s.RecordLead(ctx, "nope", "lead-3"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("unknown request: %v", err)
+		}
+	})
+}

@@ -67,6 +67,10 @@ type Prospect struct {
 	// StartedAt is when the request's workflow was known to run; zero while
 	// it may not have started.
 	StartedAt time.Time
+	// AttentionStep names the step that needs an operator while Status is
+	// NeedsAttention, since AttentionSince.
+	AttentionStep  string
+	AttentionSince time.Time
 }
 
 // PendingDuplicateError says that another request of the same requester is
@@ -163,12 +167,80 @@ func (s *Store) SetProspectStatus(ctx context.Context, requestID, status, decisi
 	if !ValidStatus(status) {
 		return fmt.Errorf("%w: unknown status %q", ErrInvalid, status)
 	}
-	if decision != "" {
-		if err := s.updateProspect(ctx, requestID, "decision", decision); err != nil {
-			return err
-		}
+	// One statement: the status, the decision and the end of any attention
+	// change together, and a repeated call leaves the row as it was.
+	_, err := s.db.ExecContext(ctx, `UPDATE prospects SET status = ?,
+		decision = CASE WHEN ? <> '' THEN ? ELSE decision END,
+		attention_step = CASE WHEN ? <> ? THEN '' ELSE attention_step END, updated_at = ?
+		WHERE request_id = ? AND NOT (status = ? AND (? = '' OR decision = ?) AND (? = ? OR attention_step = ''))`,
+		status, decision, decision, status, StatusNeedsAttention, formatTime(now()),
+		requestID, status, decision, decision, status, StatusNeedsAttention)
+	if err != nil {
+		return fmt.Errorf("set status of prospect %s: %w", requestID, err)
 	}
-	return s.updateProspect(ctx, requestID, "status", status)
+	if _, err := s.GetProspect(ctx, requestID); err != nil {
+		return fmt.Errorf("set status of prospect %s: %w", requestID, err)
+	}
+	return nil
+}
+
+// MarkNeedsAttention sets a prospect NeedsAttention and names the step that
+// needs an operator.
+func (s *Store) MarkNeedsAttention(ctx context.Context, requestID, step string) error {
+	if err := required("request ID", requestID, "step", step); err != nil {
+		return err
+	}
+	t := formatTime(now())
+	_, err := s.db.ExecContext(ctx, `UPDATE prospects SET status = ?, attention_step = ?, attention_since = ?, updated_at = ?
+		WHERE request_id = ? AND NOT (status = ? AND attention_step = ?)`,
+		StatusNeedsAttention, step, t, t, requestID, StatusNeedsAttention, step)
+	if err != nil {
+		return fmt.Errorf("mark prospect %s needing attention: %w", requestID, err)
+	}
+	_, err = s.GetProspect(ctx, requestID)
+	return err
+}
+
+// RecordLead records the Sales lead made for a prospect and, in the same
+// statement, that the request now waits for a seller (unless it moved on)
+// and that its workflow runs.
+func (s *Store) RecordLead(ctx context.Context, requestID, leadID string) error {
+	if err := required("request ID", requestID, "lead ID", leadID); err != nil {
+		return err
+	}
+	t := formatTime(now())
+	_, err := s.db.ExecContext(ctx, `UPDATE prospects SET lead_id = ?,
+		status = CASE WHEN status IN (?, ?) THEN ? ELSE status END,
+		attention_step = CASE WHEN status IN (?, ?) THEN '' ELSE attention_step END,
+		started_at = COALESCE(started_at, ?), updated_at = ?
+		WHERE request_id = ?`,
+		leadID, StatusReceived, StatusNeedsAttention, StatusAwaitingQualification,
+		StatusReceived, StatusNeedsAttention, t, t, requestID)
+	if err != nil {
+		return fmt.Errorf("record lead of prospect %s: %w", requestID, err)
+	}
+	_, err = s.GetProspect(ctx, requestID)
+	return err
+}
+
+// RecordQualification records the opportunity a prospect's lead was
+// qualified into and, in the same statement, that the request is Qualified
+// (unless it moved on).
+func (s *Store) RecordQualification(ctx context.Context, requestID, opportunityID string) error {
+	if err := required("request ID", requestID, "opportunity ID", opportunityID); err != nil {
+		return err
+	}
+	_, err := s.db.ExecContext(ctx, `UPDATE prospects SET opportunity_id = ?,
+		status = CASE WHEN status IN (?, ?, ?) THEN ? ELSE status END,
+		attention_step = CASE WHEN status IN (?, ?, ?) THEN '' ELSE attention_step END, updated_at = ?
+		WHERE request_id = ?`,
+		opportunityID, StatusReceived, StatusAwaitingQualification, StatusNeedsAttention, StatusQualified,
+		StatusReceived, StatusAwaitingQualification, StatusNeedsAttention, formatTime(now()), requestID)
+	if err != nil {
+		return fmt.Errorf("record qualification of prospect %s: %w", requestID, err)
+	}
+	_, err = s.GetProspect(ctx, requestID)
+	return err
 }
 
 // SetProspectOpportunity records the Sales opportunity a prospect's lead was
@@ -365,15 +437,16 @@ func insertProspect(ctx context.Context, tx conn, p Prospect) (int64, error) {
 
 const selectProspect = `SELECT request_id, status, company_name, tax_id, street, city, postal_code,
 	country_code, first_name, last_name, email, phone, job_title, locale, comments, lead_id,
-	opportunity_id, decision, created_at, updated_at, started_at FROM prospects`
+	opportunity_id, decision, created_at, updated_at, started_at, attention_step, attention_since FROM prospects`
 
 func scanProspect(row *sql.Row) (Prospect, error) {
 	var p Prospect
 	var created, updated string
 	var started sql.NullString
+	var attentionSince string
 	err := row.Scan(&p.RequestID, &p.Status, &p.CompanyName, &p.TaxID, &p.Street, &p.City, &p.PostalCode,
 		&p.CountryCode, &p.FirstName, &p.LastName, &p.Email, &p.Phone, &p.JobTitle, &p.Locale, &p.Comments,
-		&p.LeadID, &p.OpportunityID, &p.Decision, &created, &updated, &started)
+		&p.LeadID, &p.OpportunityID, &p.Decision, &created, &updated, &started, &p.AttentionStep, &attentionSince)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Prospect{}, ErrNotFound
 	}
@@ -388,6 +461,11 @@ func scanProspect(row *sql.Row) (Prospect, error) {
 	}
 	if started.Valid {
 		if p.StartedAt, err = parseTime(started.String); err != nil {
+			return Prospect{}, err
+		}
+	}
+	if p.AttentionStep != "" && attentionSince != "" {
+		if p.AttentionSince, err = parseTime(attentionSince); err != nil {
 			return Prospect{}, err
 		}
 	}

@@ -178,6 +178,8 @@ func LoadStarter(env *settings.Env) Starter {
 			"an opportunity open this long reminds SALES_INBOX"),
 		GiveUpAfter: env.Duration("GIVE_UP_AFTER", workflows.DefaultGiveUpAfter,
 			"a wait for Sales this long makes the request need attention"),
+		EventsPerRun: env.Int("HISTORY_EVENTS_PER_RUN", workflows.DefaultEventsPerRun, 100, 10000,
+			"a waiting request continues as new once its run's history has this many events"),
 	}
 	if len(s.WebhookAuth.Keys) == 0 && (s.WebhookAuth.HeaderName == "" || len(s.WebhookAuth.HeaderValues) == 0) {
 		env.Problem("WEBHOOK_KEYS, or WEBHOOK_HEADER_NAME with WEBHOOK_HEADER_VALUES, must be set: Sales webhooks are never accepted unauthenticated")

@@ -40,6 +40,8 @@ type Register interface {
 	UnstartedProspects(ctx context.Context, before time.Time, limit int) ([]string, error)
 	ListSalesEvents(ctx context.Context, requestID string) ([]commerce.SalesEvent, error)
 	ListSentEmails(ctx context.Context, requestID string) ([]commerce.SentEmail, error)
+	ListCustomersByRequest(ctx context.Context, requestID string) ([]commerce.Customer, error)
+	GetHierarchyByRequest(ctx context.Context, requestID string) (commerce.Hierarchy, error)
 }
 
 // Service answers the intake endpoints.
@@ -202,44 +204,25 @@ func (s *Service) show(w http.ResponseWriter, r *http.Request) {
 	// IDs are stored in canonical form; uuid.Parse also takes upper case,
 	// braces and the urn: prefix.
 	id := parsed.String()
-	// A query needs a worker; without one it would wait, so it is bounded
-	// and the prospect register answers instead.
-	qctx, cancel := context.WithTimeout(r.Context(), queryTimeout)
-	defer cancel()
-	resp, err := s.Temporal.QueryWorkflow(qctx, workflows.WorkflowID(id), "", workflows.QueryState)
-	if err == nil {
-		var st workflows.State
-		if err := resp.Get(&st); err != nil {
-			writeError(w, http.StatusInternalServerError, "the request's state could not be read")
-			return
-		}
-		if err := s.addLateDecisions(r.Context(), &st); err != nil {
-			s.Logger.Error("Could not read the request's Sales events", "requestId", id, "error", err)
-			writeError(w, http.StatusServiceUnavailable, "the request's state could not be read; try again")
-			return
-		}
-		writeJSON(w, http.StatusOK, st)
-		return
-	}
-	var notFound *serviceerror.NotFound
-	if !errors.As(err, &notFound) {
-		s.Logger.Warn("Could not query request; answering from the prospect register", "requestId", id, "error", err)
-	}
-	// Registered, but its workflow has not started (yet), or cannot be asked.
+	// The register answers: every step keeps it current, and a workflow
+	// query would cost a worker's time on the front door's hot path.
 	st, err := s.fromRegister(r.Context(), id)
 	if errors.Is(err, commerce.ErrNotFound) {
 		writeError(w, http.StatusNotFound, "no onboarding request with this id")
 		return
 	}
 	if err != nil {
+		s.Logger.Error("Could not read the request from the register", "requestId", id, "error", err)
 		writeError(w, http.StatusServiceUnavailable, "the request's state could not be read; try again")
 		return
 	}
 	writeJSON(w, http.StatusOK, st)
 }
 
-// fromRegister is what the prospect register knows of a request: its
-// status, decision, Sales records and the emails sent.
+// fromRegister is what the register knows of a request: its status,
+// decision, Sales records, customers, hierarchy, the emails sent, which step
+// needs attention (not why: that is for operators, in the workflow), and
+// the decisions that came after it closed.
 func (s *Service) fromRegister(ctx context.Context, id string) (workflows.State, error) {
 	p, err := s.Register.GetProspect(ctx, id)
 	if err != nil {
@@ -247,6 +230,9 @@ func (s *Service) fromRegister(ctx context.Context, id string) (workflows.State,
 	}
 	st := workflows.State{RequestID: p.RequestID, Status: workflows.Status(p.Status), LeadID: p.LeadID,
 		OpportunityID: p.OpportunityID, Decision: workflows.Decision(p.Decision)}
+	if p.Status == commerce.StatusNeedsAttention && p.AttentionStep != "" {
+		st.Attention = &workflows.Attention{Step: p.AttentionStep, Since: p.AttentionSince}
+	}
 	emails, err := s.Register.ListSentEmails(ctx, id)
 	if err != nil {
 		return workflows.State{}, err
@@ -254,11 +240,27 @@ func (s *Service) fromRegister(ctx context.Context, id string) (workflows.State,
 	for _, e := range emails {
 		st.EmailsSent = append(st.EmailsSent, workflows.EmailKind(e.Kind))
 	}
+	customers, err := s.Register.ListCustomersByRequest(ctx, id)
+	if err != nil {
+		return workflows.State{}, err
+	}
+	for _, c := range customers {
+		switch c.Kind {
+		case commerce.KindPerson:
+			st.PersonCustomerID, st.ContactID = c.ID, c.SalesRecordID
+		case commerce.KindOrganization:
+			st.OrganizationCustomerID, st.AccountID = c.ID, c.SalesRecordID
+		}
+	}
+	h, err := s.Register.GetHierarchyByRequest(ctx, id)
+	switch {
+	case err == nil:
+		st.HierarchyID = h.ID
+	case !errors.Is(err, commerce.ErrNotFound):
+		return workflows.State{}, err
+	}
 	return st, s.addLateDecisions(ctx, &st)
 }
-
-// queryTimeout bounds the state query of one GET.
-const queryTimeout = 5 * time.Second
 
 // ResumeUnstarted starts the workflows of requests registered at least
 // olderThan ago that are not known to run, so that a failed start (a

@@ -32,7 +32,7 @@ import (
 var (
 	updateHistories = flag.Bool("update-histories", false,
 		"write the histories of the three paths to workflows/testdata for the replay test")
-	historyPrefix = flag.String("history-prefix", "v2",
+	historyPrefix = flag.String("history-prefix", "v3",
 		"file name prefix of the recorded histories: a new workflow shape gets a new prefix")
 )
 
@@ -81,7 +81,7 @@ func (l *lazyProduct) stop(failed bool) {
 func TestMain(m *testing.M) {
 	flag.Parse()
 	code := m.Run()
-	for _, l := range []*lazyProduct{&webhookProduct, &checkingProduct, &patientProduct, &webUIProduct} {
+	for _, l := range []*lazyProduct{&webhookProduct, &checkingProduct, &patientProduct, &webUIProduct, &longWaitProduct} {
 		l.stop(code != 0)
 	}
 	os.Exit(code)
@@ -169,7 +169,7 @@ func TestOnboardingEndToEnd(t *testing.T) {
 		p.assertEmails(t, r, "receipt", "welcome")
 		p.assertSearchAttribute(t, r, workflows.StatusApproved)
 		p.recordHistory(t, r, "approved")
-		p.recordCompleted(t, workflows.SalesEventWorkflowName, "win-"+st.OpportunityID, "sales-event-win")
+		p.recordCompleted(t, workflows.SalesEventWorkflowName, workflows.SignalOpportunityWon+"-"+st.OpportunityID, "sales-event-win")
 	})
 
 	t.Run("disqualified", func(t *testing.T) {

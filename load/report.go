@@ -2,12 +2,9 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
-	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -16,45 +13,198 @@ import (
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 
-	"github.com/partner-onboarding/onboarding/activities"
+	"github.com/partner-onboarding/onboarding/load/floor"
 	"github.com/partner-onboarding/onboarding/stack"
 	"github.com/partner-onboarding/onboarding/workflows"
 )
 
-// print writes the throughput, the latency table and the outcomes.
-func (r result) print(w io.Writer) {
-	completed := 0
+// phaseResult is one in-flight level: the floor before, the product, the
+// floor after.
+type phaseResult struct {
+	c       int
+	product result
+	floors  []floor.Result // before and after the product; none with -floor=false
+	emails  emailSummary
+	mem     []procStat // the worker's and the starter's memory after the phase (-start only)
+}
+
+// runReport is everything a run found, for the console and for report.md.
+type runReport struct {
+	runID     string
+	began     time.Time
+	cfg       config
+	shape     workflows.Shape
+	target    string // where the product ran
+	phases    []*phaseResult
+	histories []history
+	procs     []procStat // every process of the stack (-start only)
+	pass      bool
+}
+
+// history is the length of one workflow's history.
+type history struct {
+	what, workflowID string
+	events           int
+	err              error
+}
+
+// latency is one row of the latency table: a step of each request.
+type latency struct {
+	name string
+	of   func(*sample) time.Duration
+}
+
+var latencies = []latency{
+	{"intake POST", func(s *sample) time.Duration { return s.intakePOST }},
+	{"submit -> lead in Sales", func(s *sample) time.Duration { return s.toLead }},
+	{"submit -> AwaitingQualification", func(s *sample) time.Duration { return s.toAwaiting }},
+	{"seller's Sales API calls", func(s *sample) time.Duration { return s.sellerCalls }},
+	{"decision -> final status", func(s *sample) time.Duration { return s.decisionDone }},
+	{"decision webhook -> email", func(s *sample) time.Duration { return s.toEmail }},
+	{"whole request", func(s *sample) time.Duration { return s.whole }},
+}
+
+func (r result) dist(of func(*sample) time.Duration) dist {
+	ds := make([]time.Duration, 0, len(r.samples))
+	for _, s := range r.samples {
+		ds = append(ds, of(s))
+	}
+	return distOf(ds)
+}
+
+func (r result) completed() int {
+	n := 0
 	for _, s := range r.samples {
 		if s.completed {
-			completed++
+			n++
 		}
 	}
-	fmt.Fprintf(w, "\nwall time %s, %d of %d completed, %.2f requests/s\n\n",
-		r.wall.Round(time.Millisecond), completed, len(r.samples), float64(completed)/r.wall.Seconds())
+	return n
+}
+
+func (r result) allCompleted() bool {
+	return !slices.ContainsFunc(r.samples, func(s *sample) bool { return !s.completed })
+}
+
+func (r result) throughput() float64 { return throughput(r.completed(), r.wall) }
+
+// leadRate is the leads created per second: every lead seen, over the time
+// from the first POST to the last lead seen.
+func (r result) leadRate() (leads int, rate float64) {
+	var first, last time.Time
+	for _, s := range r.samples {
+		if s.toLead <= 0 {
+			continue
+		}
+		leads++
+		if first.IsZero() || s.began.Before(first) {
+			first = s.began
+		}
+		if at := s.began.Add(s.toLead); at.After(last) {
+			last = at
+		}
+	}
+	return leads, throughput(leads, last.Sub(first))
+}
+
+// completions are the requests that ended as expected, timed from the
+// start of the phase.
+func (r result) completions() []completion {
+	var cs []completion
+	for _, s := range r.samples {
+		if s.completed {
+			cs = append(cs, completion{at: s.began.Add(s.whole).Sub(r.began), took: s.whole})
+		}
+	}
+	return cs
+}
+
+// floorCompletions are a floor run's workflows that ended, timed from the
+// start of that run.
+func floorCompletions(r floor.Result) []completion {
+	var cs []completion
+	for _, s := range r.Samples {
+		if s.Err == nil {
+			cs = append(cs, completion{at: s.Began.Add(s.Took).Sub(r.Began), took: s.Took})
+		}
+	}
+	return cs
+}
+
+// floorFigures pools the floor runs of a phase, before and after the
+// product: the completions over their wall time, their latencies together.
+func (p *phaseResult) floorFigures() (tput float64, d dist, ok bool) {
+	if len(p.floors) == 0 {
+		return 0, dist{}, false
+	}
+	var done int
+	var wall time.Duration
+	var took []time.Duration
+	for _, f := range p.floors {
+		done += f.Completed()
+		wall += f.Wall
+		for _, c := range floorCompletions(f) {
+			took = append(took, c.took)
+		}
+	}
+	return throughput(done, wall), distOf(took), true
+}
+
+func (p *phaseResult) ok() bool {
+	return p.product.allCompleted() && len(p.emails.problems) == 0
+}
+
+func (p *phaseResult) floorOK() bool {
+	for _, f := range p.floors {
+		if f.Completed() != len(f.Samples) {
+			return false
+		}
+	}
+	return true
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.0f", float64(d)/float64(time.Millisecond)) }
+
+func ratio(a, b float64) string {
+	if b == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f", a/b)
+}
+
+func pcts(d dist) string { return ms(d.p50) + " / " + ms(d.p95) + " / " + ms(d.p99) }
+
+// floorLine is one floor run in a line.
+func floorLine(name string, f floor.Result) string {
+	var took []time.Duration
+	for _, c := range floorCompletions(f) {
+		took = append(took, c.took)
+	}
+	d := distOf(took)
+	return fmt.Sprintf("%s: %d of %d in %s, %.2f workflows/s; whole workflow p50/p95/p99 %s ms",
+		name, f.Completed(), len(f.Samples), f.Wall.Round(10*time.Millisecond), throughput(f.Completed(), f.Wall), pcts(d))
+}
+
+var floorNames = []string{"floor before", "floor after"}
+
+// print writes the phase's figures after the floor run before it: the
+// product's throughput, latency table and outcomes, its emails, the floor
+// run after it and the ratios.
+func (p *phaseResult) print(w io.Writer) {
+	r := p.product
+	fmt.Fprintf(w, "product: wall time %s, %d of %d completed, %.2f requests/s\n\n",
+		r.wall.Round(time.Millisecond), r.completed(), len(r.samples), r.throughput())
 
 	const row = "%-33s %5s %7s %7s %7s %7s\n"
 	fmt.Fprintf(w, row, "latency (ms)", "n", "p50", "p95", "p99", "max")
-	for _, m := range []struct {
-		name string
-		of   func(*sample) time.Duration
-	}{
-		{"intake POST", func(s *sample) time.Duration { return s.intakePOST }},
-		{"submit -> AwaitingQualification", func(s *sample) time.Duration { return s.toAwaiting }},
-		{"seller's Sales API calls", func(s *sample) time.Duration { return s.sellerCalls }},
-		{"decision -> final status", func(s *sample) time.Duration { return s.decisionDone }},
-		{"whole request", func(s *sample) time.Duration { return s.whole }},
-	} {
-		var ds []time.Duration
-		for _, s := range r.samples {
-			if d := m.of(s); d > 0 {
-				ds = append(ds, d)
-			}
-		}
-		slices.Sort(ds)
-		fmt.Fprintf(w, row, m.name, fmt.Sprint(len(ds)),
-			ms(percentile(ds, 50)), ms(percentile(ds, 95)), ms(percentile(ds, 99)), ms(percentile(ds, 100)))
+	for _, l := range latencies {
+		d := r.dist(l.of)
+		fmt.Fprintf(w, row, l.name, fmt.Sprint(d.n), ms(d.p50), ms(d.p95), ms(d.p99), ms(d.max))
 	}
-	fmt.Fprintf(w, "(states are polled every %s to %s, which bounds the resolution of the waits)\n\n", firstPoll, maxPoll)
+	leads, rate := r.leadRate()
+	fmt.Fprintf(w, "leads created in Sales: %d, %.2f leads/s (first POST to last lead seen)\n", leads, rate)
+	fmt.Fprintf(w, "(states are polled every %s to %s, which bounds the resolution of the waits; "+
+		"webhook -> email is timed by Mailpit's clock, the same machine's)\n\n", firstPoll, maxPoll)
 
 	const outcomeRow = "%-33s %7v %9v %7v\n"
 	fmt.Fprintf(w, outcomeRow, "outcome", "planned", "completed", "errors")
@@ -79,6 +229,45 @@ func (r result) print(w io.Writer) {
 	for _, e := range slices.Sorted(maps.Keys(errs)) {
 		fmt.Fprintf(w, "  error x%d: %s\n", errs[e], e)
 	}
+
+	p.emails.print(w, len(r.samples))
+
+	if len(p.floors) > 1 {
+		fmt.Fprintln(w, floorLine(floorNames[1], p.floors[1]))
+	}
+	if ftput, fd, ok := p.floorFigures(); ok {
+		pd := r.dist(func(s *sample) time.Duration { return s.whole })
+		fmt.Fprintf(w, "\n%-33s %9s %9s %9s\n", "product / floor (floor: both runs)", "product", "floor", "ratio")
+		fmt.Fprintf(w, "%-33s %9.2f %9.2f %9s\n", "throughput (per s)", r.throughput(), ftput, ratio(r.throughput(), ftput))
+		for _, q := range []struct {
+			name   string
+			pv, fv time.Duration
+		}{{"whole p50 (ms)", pd.p50, fd.p50}, {"whole p95 (ms)", pd.p95, fd.p95}, {"whole p99 (ms)", pd.p99, fd.p99}} {
+			fmt.Fprintf(w, "%-33s %9s %9s %9s\n", q.name, ms(q.pv), ms(q.fv), ratio(float64(q.pv), float64(q.fv)))
+		}
+	}
+	if len(p.mem) > 0 {
+		var parts []string
+		for _, m := range p.mem {
+			parts = append(parts, fmt.Sprintf("%s %.1f MiB", m.name, m.peakMiB))
+		}
+		fmt.Fprintf(w, "\npeak RSS so far: %s\n", strings.Join(parts, ", "))
+	}
+}
+
+func (e emailSummary) print(w io.Writer, requests int) {
+	if len(e.problems) == 0 {
+		fmt.Fprintf(w, "\nemails: OK: each of the %d requests had exactly its receipt and its welcome or decline email (%s)\n",
+			requests, e.how)
+		return
+	}
+	fmt.Fprintf(w, "\nemails: FAIL: %d of %d requests without exactly their receipt and decision email\n", len(e.problems), requests)
+	for _, p := range e.problems[:min(len(e.problems), 10)] {
+		fmt.Fprintln(w, "  ", p)
+	}
+	if e.pruned > 0 {
+		fmt.Fprintf(w, "   (Mailpit deleted %d messages by itself during the phase: it keeps its newest 500 unless MP_MAX_MESSAGES says otherwise)\n", e.pruned)
+	}
 }
 
 // errorKind shortens an error, so that alike errors count together in the summary.
@@ -90,191 +279,140 @@ func errorKind(err error) string {
 	return msg
 }
 
-func ms(d time.Duration) string { return fmt.Sprintf("%.0f", float64(d)/float64(time.Millisecond)) }
-
-// emailWait bounds the wait for the last emails, which go out just after a
-// request's final status is set.
-const emailWait = time.Minute
-
-// checkEmails verifies that Mailpit holds exactly the receipt and the
-// welcome or decline email of every request of the run, and nothing else
-// for the run's addresses. prunedBefore is Mailpit's count of deleted
-// messages before the run.
-func checkEmails(ctx context.Context, w io.Writer, mailpitURL, runID string, r result, prunedBefore uint64) bool {
-	query := "to:load-" + runID
-	want := 2 * len(r.samples)
-	var msgs []mailSummary
-	var err error
-	var problems []string
-	deadline := time.Now().Add(emailWait)
-	for {
-		msgs, err = searchAll(ctx, mailpitURL, query)
-		if err == nil {
-			problems = emailProblems(msgs, r)
-		}
-		// The last emails go out just after the final status: wait for them.
-		if err == nil && len(problems) == 0 || time.Now().After(deadline) || ctx.Err() != nil {
-			break
-		}
-		time.Sleep(250 * time.Millisecond)
+// summary is the figures of every phase side by side: a header and rows.
+func (rr *runReport) summary() (header []string, rows [][]string) {
+	header = []string{"figure"}
+	for _, p := range rr.phases {
+		header = append(header, fmt.Sprintf("%d in flight", p.c))
 	}
-	if err != nil {
-		fmt.Fprintf(w, "\nemails: FAIL: search Mailpit for %q: %v\n", query, err)
-		return false
+	add := func(name string, cell func(p *phaseResult) string) {
+		row := []string{name}
+		for _, p := range rr.phases {
+			row = append(row, cell(p))
+		}
+		rows = append(rows, row)
 	}
-	if pruned, err := mailpitDeleted(ctx, mailpitURL); err == nil && pruned > prunedBefore {
-		fmt.Fprintf(w, "\nemails: FAIL: Mailpit deleted %d messages during the run, so they cannot be counted: "+
-			"it keeps its newest 500 unless started with MP_MAX_MESSAGES=0 (as -start does; `MP_MAX_MESSAGES=0 make run`)\n",
-			pruned-prunedBefore)
-		return false
-	}
-
-	fmt.Fprintf(w, "\nemails: Mailpit holds %d messages for %q, want %d (2 per request)\n", len(msgs), query, want)
-	if len(msgs) != want || len(problems) > 0 {
-		fmt.Fprintf(w, "emails: FAIL: %d requests without exactly their receipt and decision email\n", len(problems))
-		for _, p := range problems[:min(len(problems), 10)] {
-			fmt.Fprintln(w, "  ", p)
+	whole := func(s *sample) time.Duration { return s.whole }
+	add("product: completed", func(p *phaseResult) string {
+		return fmt.Sprintf("%d of %d in %s", p.product.completed(), len(p.product.samples), p.product.wall.Round(100*time.Millisecond))
+	})
+	add("product: onboardings/s", func(p *phaseResult) string { return fmt.Sprintf("%.2f", p.product.throughput()) })
+	add("product: whole request p50 / p95 / p99 ms", func(p *phaseResult) string { return pcts(p.product.dist(whole)) })
+	add("product: submit -> lead in Sales p50 / p95 / p99 ms", func(p *phaseResult) string {
+		return pcts(p.product.dist(func(s *sample) time.Duration { return s.toLead }))
+	})
+	add("product: leads created/s", func(p *phaseResult) string {
+		_, rate := p.product.leadRate()
+		return fmt.Sprintf("%.2f", rate)
+	})
+	add("product: decision webhook -> email accepted p50 / p95 / p99 ms", func(p *phaseResult) string {
+		return pcts(p.product.dist(func(s *sample) time.Duration { return s.toEmail }))
+	})
+	add("product: emails (exactly 2 per request)", func(p *phaseResult) string {
+		if len(p.emails.problems) == 0 {
+			return "all right"
 		}
-		return false
-	}
-	fmt.Fprintln(w, "emails: OK")
-	return true
-}
-
-// emailProblems names each request without exactly its receipt and its
-// welcome or decline email.
-func emailProblems(msgs []mailSummary, r result) []string {
-	byRecipient := map[string][]string{}
-	for _, m := range msgs {
-		for _, to := range m.To {
-			byRecipient[strings.ToLower(to.Address)] = append(byRecipient[strings.ToLower(to.Address)], m.MessageID)
-		}
-	}
-	var problems []string
-	for _, s := range r.samples {
-		got := byRecipient[s.email]
-		kinds := []workflows.EmailKind{workflows.EmailReceipt, workflows.EmailDecline}
-		if s.outcome == won {
-			kinds[1] = workflows.EmailWelcome
-		}
-		ok := len(got) == 2 && s.id != ""
-		for _, k := range kinds {
-			// The product derives each Message-ID from the request and the kind.
-			prefix := strings.TrimPrefix(activities.MessageID(s.id, k, ""), "<")
-			prefix = strings.TrimSuffix(prefix, ">")
-			ok = ok && slices.ContainsFunc(got, func(id string) bool { return strings.HasPrefix(id, prefix) })
-		}
-		if !ok {
-			problems = append(problems, fmt.Sprintf("%s (request %s, %s): %d emails %v", s.email, s.id, s.outcome, len(got), got))
-		}
-	}
-	return problems
-}
-
-// mailpitDeleted is how many messages Mailpit has deleted since its start,
-// itself when pruning to its maximum or on request.
-func mailpitDeleted(ctx context.Context, mailpitURL string) (uint64, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(mailpitURL, "/")+"/api/v1/info", nil)
-	if err != nil {
-		return 0, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("GET /api/v1/info: %s", resp.Status)
-	}
-	var info struct {
-		RuntimeStats struct{ MessagesDeleted uint64 }
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&info); err != nil {
-		return 0, fmt.Errorf("GET /api/v1/info: %w", err)
-	}
-	return info.RuntimeStats.MessagesDeleted, nil
-}
-
-type mailSummary struct {
-	ID        string // Mailpit's own
-	MessageID string
-	To        []struct{ Address string }
-}
-
-// searchAll pages through Mailpit's search results, newest first. A
-// message arriving meanwhile shifts the pages, so the search is repeated
-// until the number of matches held still while it paged.
-func searchAll(ctx context.Context, mailpitURL, query string) ([]mailSummary, error) {
-	for {
-		msgs, before, after, err := searchPages(ctx, mailpitURL, query)
-		if err != nil || before == after {
-			return msgs, err
-		}
-	}
-}
-
-func searchPages(ctx context.Context, mailpitURL, query string) (msgs []mailSummary, before, after int, err error) {
-	const page = 500
-	seen := map[string]bool{}
-	for start := 0; ; start += page {
-		u := fmt.Sprintf("%s/api/v1/search?query=%s&start=%d&limit=%d",
-			strings.TrimRight(mailpitURL, "/"), url.QueryEscape(query), start, page)
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-		if err != nil {
-			return nil, 0, 0, err
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return nil, 0, 0, err
-		}
-		var res struct {
-			MessagesCount int `json:"messages_count"`
-			Messages      []mailSummary
-		}
-		err = json.NewDecoder(resp.Body).Decode(&res)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			return nil, 0, 0, fmt.Errorf("GET %s: %s", u, resp.Status)
-		}
-		if err != nil {
-			return nil, 0, 0, err
-		}
-		if start == 0 {
-			before = res.MessagesCount
-		}
-		after = res.MessagesCount
-		for _, m := range res.Messages {
-			if !seen[m.ID] {
-				seen[m.ID] = true
-				msgs = append(msgs, m)
+		return fmt.Sprintf("%d wrong", len(p.emails.problems))
+	})
+	if rr.cfg.floor {
+		add("floor: workflows/s (before, after)", func(p *phaseResult) string {
+			var parts []string
+			for _, f := range p.floors {
+				parts = append(parts, fmt.Sprintf("%.2f", throughput(f.Completed(), f.Wall)))
 			}
-		}
-		if len(res.Messages) < page || start+page >= res.MessagesCount {
-			return msgs, before, after, nil
+			return strings.Join(parts, ", ")
+		})
+		add("floor: whole workflow p50 / p95 / p99 ms", func(p *phaseResult) string {
+			_, d, _ := p.floorFigures()
+			return pcts(d)
+		})
+		add("product / floor: throughput", func(p *phaseResult) string {
+			t, _, _ := p.floorFigures()
+			return ratio(p.product.throughput(), t)
+		})
+		add("product / floor: p50 / p95 / p99", func(p *phaseResult) string {
+			_, fd, _ := p.floorFigures()
+			pd := p.product.dist(whole)
+			return ratio(float64(pd.p50), float64(fd.p50)) + " / " + ratio(float64(pd.p95), float64(fd.p95)) + " / " +
+				ratio(float64(pd.p99), float64(fd.p99))
+		})
+	}
+	if len(rr.phases) > 0 && len(rr.phases[0].mem) > 0 {
+		for i, m := range rr.phases[0].mem {
+			add(m.name+": peak RSS MiB (so far)", func(p *phaseResult) string {
+				if i < len(p.mem) {
+					return fmt.Sprintf("%.1f", p.mem[i].peakMiB)
+				}
+				return "-"
+			})
 		}
 	}
+	return header, rows
 }
 
-// printHistoryLength prints the number of events in the history of one
-// approved request's workflow, what the server stored for it.
-func printHistoryLength(ctx context.Context, w io.Writer, address string, r result) {
-	i := slices.IndexFunc(r.samples, func(s *sample) bool { return s.completed && s.outcome == won })
-	if i < 0 {
-		return
+// printSummary writes the summary as aligned columns.
+func (rr *runReport) printSummary(w io.Writer) {
+	header, rows := rr.summary()
+	widths := make([]int, len(header))
+	for _, r := range append([][]string{header}, rows...) {
+		for i, c := range r {
+			widths[i] = max(widths[i], len(c))
+		}
 	}
-	id := workflows.WorkflowID(r.samples[i].id)
-	events, err := historyLength(ctx, address, id)
-	if err != nil {
-		fmt.Fprintf(w, "\nhistory of %s: %v\n", id, err)
-		return
+	line := func(r []string) {
+		fmt.Fprintf(w, "%-*s", widths[0], r[0])
+		for i, c := range r[1:] {
+			fmt.Fprintf(w, "  %*s", widths[i+1], c)
+		}
+		fmt.Fprintln(w)
 	}
-	fmt.Fprintf(w, "\nhistory of one approved workflow (%s): %d events\n", id, events)
+	fmt.Fprintln(w, "\nsummary")
+	line(header)
+	for _, r := range rows {
+		line(r)
+	}
+	for _, h := range rr.histories {
+		if h.err != nil {
+			fmt.Fprintf(w, "\nhistory of %s (%s): %v", h.what, h.workflowID, h.err)
+			continue
+		}
+		fmt.Fprintf(w, "\nhistory of %s (%s): %d events", h.what, h.workflowID, h.events)
+	}
+	fmt.Fprintln(w)
+}
+
+// histories finds the history length of one approved request's workflow
+// and of one floor workflow.
+func (rr *runReport) findHistories(ctx context.Context, address string) {
+	for _, p := range rr.phases {
+		i := slices.IndexFunc(p.product.samples, func(s *sample) bool { return s.completed && s.outcome == won })
+		if i < 0 {
+			continue
+		}
+		id := workflows.WorkflowID(p.product.samples[i].id)
+		n, err := historyLength(ctx, address, id)
+		rr.histories = append(rr.histories, history{what: "one approved workflow", workflowID: id, events: n, err: err})
+		break
+	}
+	for _, p := range rr.phases {
+		if len(p.floors) == 0 {
+			continue
+		}
+		i := slices.IndexFunc(p.floors[0].Samples, func(s floor.Sample) bool { return s.Err == nil })
+		if i < 0 {
+			continue
+		}
+		id := p.floors[0].Samples[i].WorkflowID
+		n, err := historyLength(ctx, address, id)
+		rr.histories = append(rr.histories, history{what: "one floor workflow", workflowID: id, events: n, err: err})
+		break
+	}
 }
 
 func historyLength(ctx context.Context, address, workflowID string) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	c, err := client.DialContext(ctx, client.Options{HostPort: address, Namespace: stack.Namespace, Logger: quiet{}})
+	c, err := dialTemporal(ctx, address)
 	if err != nil {
 		return 0, err
 	}
@@ -290,7 +428,13 @@ func historyLength(ctx context.Context, address, workflowID string) (int, error)
 	return n, nil
 }
 
-// quiet keeps the SDK's connection logs out of the report.
+// dialTemporal connects to the stack's namespace, with the SDK's
+// connection logs kept out of the report.
+func dialTemporal(ctx context.Context, address string) (client.Client, error) {
+	return client.DialContext(ctx, client.Options{HostPort: address, Namespace: stack.Namespace, Logger: quiet{}})
+}
+
+// quiet keeps the SDK's logs out of the report.
 type quiet struct{}
 
 func (quiet) Debug(string, ...any) {}

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	mathrand "math/rand/v2"
 	"net/http"
 	"slices"
@@ -22,12 +21,16 @@ import (
 )
 
 type config struct {
-	n, c     int
+	n        int   // requests per phase
+	levels   []int // requests in flight: one phase per level
 	mix      mix
 	intake   string // base URL, without /v1/...
 	standin  string
 	mailpit  string
 	temporal string
+	floor    bool   // run the engine's floor before and after each phase
+	report   string // directory for the charts and report.md; none when empty
+	waiting  int    // requests of the waiting mode; 0: the phases
 }
 
 // outcome is how the seller decides one request.
@@ -140,13 +143,25 @@ func newDriver(cfg config) (*driver, error) {
 	_, _ = rand.Read(id)
 	// Keep a connection per worker open rather than a new one per call.
 	transport := http.DefaultTransport.(*http.Transport).Clone()
-	transport.MaxIdleConnsPerHost = 2 * cfg.c
+	transport.MaxIdleConnsPerHost = 2 * max(slices.Max(cfg.levels), pollers)
 	return &driver{
 		cfg:   cfg,
 		runID: hex.EncodeToString(id),
 		http:  &http.Client{Transport: transport, Timeout: 30 * time.Second},
 		sales: salesClient,
 	}, nil
+}
+
+// email is the requester's address of request i of a run's phase: unique
+// per run and phase, so that Mailpit finds a request's emails by it, and
+// a request of one phase is never a duplicate of another's.
+func (d *driver) email(phase string, i int) string {
+	return fmt.Sprintf("%s%d@load.example", d.emailPrefix(phase), i)
+}
+
+// emailPrefix is what every address of a run's phase begins with.
+func (d *driver) emailPrefix(phase string) string {
+	return fmt.Sprintf("load-%s-%s-", d.runID, phase)
 }
 
 // sample is what one request went through.
@@ -159,31 +174,43 @@ type sample struct {
 	err       error
 	completed bool // reached the expected status and decision
 
+	began      time.Time // POST sent
+	sellerDone time.Time // the seller's last Sales API call answered: the stand-in fires the webhook now
+
 	intakePOST   time.Duration // POST answered
+	toLead       time.Duration // POST sent until a GET showed the lead's ID
 	toAwaiting   time.Duration // POST sent until AwaitingQualification with a lead was seen
 	sellerCalls  time.Duration // the seller's Sales API calls
 	decisionDone time.Duration // last seller call answered until the final status was seen
 	whole        time.Duration // POST sent until the final status was seen
+	toEmail      time.Duration // last seller call answered until Mailpit accepted the welcome or decline email
+
+	emailsOK      bool   // exactly its receipt and its decision email
+	emailsProblem string // why not
 }
 
 type result struct {
-	cfg     config
+	c       int // requests in flight
 	samples []*sample
+	began   time.Time
 	wall    time.Duration
 }
 
-func (d *driver) run(ctx context.Context) result {
+// run sends n requests, c at a time, and hands each finished one to the
+// email checker, which counts its emails while the run goes on.
+func (d *driver) run(ctx context.Context, c int, phase string, mails *mailChecker) result {
 	plan := d.cfg.mix.plan(d.cfg.n)
 	samples := make([]*sample, len(plan))
 	jobs := make(chan int)
 	var wg sync.WaitGroup
 	began := time.Now()
-	for range d.cfg.c {
+	for range c {
 		wg.Go(func() {
 			for i := range jobs {
-				s := &sample{i: i, outcome: plan[i], email: fmt.Sprintf("load-%s-%d@load.example", d.runID, i)}
+				s := &sample{i: i, outcome: plan[i], email: d.email(phase, i)}
 				s.err = d.onboard(ctx, s)
 				samples[i] = s
+				mails.check(s)
 			}
 		})
 	}
@@ -198,10 +225,10 @@ func (d *driver) run(ctx context.Context) result {
 	wall := time.Since(began)
 	for i, s := range samples {
 		if s == nil { // never sent: the run was cut short
-			samples[i] = &sample{i: i, outcome: plan[i], err: ctx.Err()}
+			samples[i] = &sample{i: i, outcome: plan[i], err: ctx.Err(), emailsProblem: "never sent"}
 		}
 	}
-	return result{cfg: d.cfg, samples: samples, wall: wall}
+	return result{c: c, samples: samples, began: began, wall: wall}
 }
 
 // onboard takes one request from the B2B site's POST through the seller's
@@ -210,29 +237,32 @@ func (d *driver) onboard(ctx context.Context, s *sample) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	began := time.Now()
+	s.began = time.Now()
 	id, err := d.submit(ctx, s.email)
-	s.intakePOST = time.Since(began)
+	s.intakePOST = time.Since(s.began)
 	if err != nil {
 		return fmt.Errorf("submit: %w", err)
 	}
 	s.id = id
 
 	st, err := d.await(ctx, id, func(st workflows.State) bool {
+		if st.LeadID != "" && s.toLead == 0 {
+			s.toLead = time.Since(s.began)
+		}
 		return st.Status == workflows.StatusAwaitingQualification && st.LeadID != ""
 	})
 	if err != nil {
 		return fmt.Errorf("await %s: %w", workflows.StatusAwaitingQualification, err)
 	}
-	s.toAwaiting = time.Since(began)
+	s.toAwaiting = time.Since(s.began)
 
 	decided := time.Now()
 	if err := d.decide(ctx, s.outcome, st.LeadID); err != nil {
 		return fmt.Errorf("seller's decision %s: %w", s.outcome, err)
 	}
-	s.sellerCalls = time.Since(decided)
+	s.sellerDone = time.Now()
+	s.sellerCalls = s.sellerDone.Sub(decided)
 
-	answered := time.Now()
 	wantStatus, wantDecision := s.outcome.final()
 	st, err = d.await(ctx, id, func(st workflows.State) bool {
 		return st.Status == workflows.StatusApproved || st.Status == workflows.StatusRejected
@@ -240,8 +270,8 @@ func (d *driver) onboard(ctx context.Context, s *sample) error {
 	if err != nil {
 		return fmt.Errorf("await final status: %w", err)
 	}
-	s.decisionDone = time.Since(answered)
-	s.whole = time.Since(began)
+	s.decisionDone = time.Since(s.sellerDone)
+	s.whole = time.Since(s.began)
 	s.final = st
 	if st.Status != wantStatus || st.Decision != wantDecision {
 		return fmt.Errorf("ended %s/%s, want %s/%s", st.Status, st.Decision, wantStatus, wantDecision)
@@ -307,19 +337,14 @@ func (d *driver) await(ctx context.Context, id string, done func(workflows.State
 	var last workflows.State
 	var lastErr error
 	for {
-		var st workflows.State
-		code, err := d.do(ctx, http.MethodGet, d.requestsURL()+"/"+id, nil, &st)
-		switch {
-		case err == nil && code == http.StatusOK:
+		st, err := d.state(ctx, id)
+		if err == nil {
 			if done(st) {
 				return st, nil
 			}
-			last, lastErr = st, nil
-		case err == nil:
-			lastErr = fmt.Errorf("GET answered %d", code)
-		default:
-			lastErr = err
+			last = st
 		}
+		lastErr = err
 		select {
 		case <-ctx.Done():
 			return last, fmt.Errorf("%w; last seen status %q, error %v", ctx.Err(), last.Status, lastErr)
@@ -327,6 +352,16 @@ func (d *driver) await(ctx context.Context, id string, done func(workflows.State
 		}
 		interval = min(time.Duration(float64(interval)*1.5), maxPoll)
 	}
+}
+
+// state GETs the request's state once.
+func (d *driver) state(ctx context.Context, id string) (workflows.State, error) {
+	var st workflows.State
+	code, err := d.do(ctx, http.MethodGet, d.requestsURL()+"/"+id, nil, &st)
+	if err == nil && code != http.StatusOK {
+		err = fmt.Errorf("GET answered %d", code)
+	}
+	return st, err
 }
 
 func (d *driver) requestsURL() string {
@@ -357,17 +392,4 @@ func (d *driver) do(ctx context.Context, method, url string, body []byte, out an
 		}
 	}
 	return resp.StatusCode, nil
-}
-
-func (r result) allCompleted() bool {
-	return !slices.ContainsFunc(r.samples, func(s *sample) bool { return !s.completed })
-}
-
-// percentile is the nearest-rank percentile of sorted durations.
-func percentile(sorted []time.Duration, p float64) time.Duration {
-	if len(sorted) == 0 {
-		return 0
-	}
-	rank := int(math.Ceil(p / 100 * float64(len(sorted))))
-	return sorted[max(rank-1, 0)]
 }

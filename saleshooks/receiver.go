@@ -103,7 +103,7 @@ func (rc *Receiver) handle(w http.ResponseWriter, r *http.Request) (result strin
 		answer(w, http.StatusOK, "ignored: no onboarding decision")
 		return "ignored"
 	}
-	ev := workflows.SalesEvent{EventID: d.EventID, Signal: d.Signal, Message: c.MessageName, LeadID: d.LeadID,
+	ev := workflows.SalesEvent{EventID: d.EventID, CorrelationID: c.CorrelationId, Signal: d.Signal, Message: c.MessageName, LeadID: d.LeadID,
 		OpportunityID: d.OpportunityID, ContactID: d.ContactID, AccountID: d.AccountID, ProspectID: d.ProspectID}
 	if ev.EventID == "" {
 		// Neither RequestId nor OperationId: Dataverse's retry sends the

@@ -78,14 +78,16 @@ func TestReceiverHandsTheDecisionOver(t *testing.T) {
 	if code := f.post(t, hookKey, readBody(t, "qualifylead.json"), nil); code != http.StatusOK {
 		t.Fatalf("status = %d", code)
 	}
-	want := workflows.SalesEvent{EventID: "10000000-0000-4000-8000-000000000001", Signal: workflows.SignalLeadQualified,
-		Message: "QualifyLead", LeadID: fileLead, OpportunityID: fileOpp, ContactID: fileContact, AccountID: fileAccount}
+	want := workflows.SalesEvent{EventID: "10000000-0000-4000-8000-000000000001", CorrelationID: "c0000000-0000-4000-8000-000000000001",
+		Signal: workflows.SignalLeadQualified, Message: "QualifyLead", LeadID: fileLead, OpportunityID: fileOpp,
+		ContactID: fileContact, AccountID: fileAccount}
 	got := f.starter.all()
 	if len(got) != 1 || got[0].Event != want {
 		t.Fatalf("starts = %+v\nwant one of %+v", got, want)
 	}
-	if got[0].WorkflowID != "sales-event-qualifylead-"+fileLead+"-10000000-0000-4000-8000-000000000001" {
-		t.Errorf("workflow ID = %s; want one derived from the Dataverse event", got[0].WorkflowID)
+	want.CorrelationID = "c0000000-0000-4000-8000-000000000001"
+	if got[0].WorkflowID != "sales-event-lead-qualified-"+fileLead+"-c0000000-0000-4000-8000-000000000001" {
+		t.Errorf("workflow ID = %s; want one derived from the decision and its Dataverse operation", got[0].WorkflowID)
 	}
 }
 
@@ -241,6 +243,7 @@ func TestReceiverEventIDWithoutRequestID(t *testing.T) {
 	c["RequestId"] = nil
 	withOperation, _ := json.Marshal(c)
 	c["OperationId"] = nil
+	c["CorrelationId"] = nil
 	withNeither, _ := json.Marshal(c)
 	for _, body := range [][]byte{withOperation, withNeither, withNeither} {
 		if code := f.post(t, hookKey, body, nil); code != http.StatusOK {
@@ -251,6 +254,35 @@ func TestReceiverEventIDWithoutRequestID(t *testing.T) {
 	if len(got) != 2 || got[0].Event.EventID != "00000000-0000-4000-8000-000000000005" || len(got[1].Event.EventID) != 32 {
 		t.Errorf("starts = %+v; want the OperationId, then a digest of the body (once for two identical deliveries)", got)
 	}
+}
+
+// TestOneDecisionIsHandedOverOnce: the QualifyLead webhook and the lead
+// Update webhook it causes share their correlation: one SalesEvent.
+func TestOneDecisionIsHandedOverOnce(t *testing.T) {
+	f := newReceiver(t, nil)
+	qualify := readBody(t, "qualifylead.json")
+	var update map[string]any
+	if err := json.Unmarshal(readBody(t, "update-lead-qualified.json"), &update); err != nil {
+		t.Fatal(err)
+	}
+	update["CorrelationId"] = "c0000000-0000-4000-8000-000000000001" // QualifyLead's
+	for _, body := range [][]byte{qualify, marshalJSON(t, update)} {
+		if code := f.post(t, hookKey, body, nil); code != http.StatusOK {
+			t.Fatalf("status = %d", code)
+		}
+	}
+	if got := f.starter.all(); len(got) != 1 {
+		t.Errorf("starts = %+v; want one for one decision", got)
+	}
+}
+
+func marshalJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 // TestStandinWebhooksAreHandedOver sends the stand-in's own webhooks to the
@@ -308,6 +340,7 @@ func redelivered(t *testing.T, body []byte, n int) []byte {
 		return body
 	}
 	c["RequestId"] = fmt.Sprintf("10000000-0000-4000-8000-%012d", n*100+3)
+	c["CorrelationId"] = fmt.Sprintf("c0000000-0000-4000-8000-%012d", n*100+3)
 	out, err := json.Marshal(c)
 	if err != nil {
 		t.Fatal(err)

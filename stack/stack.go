@@ -243,8 +243,14 @@ func (s *Stack) StartTemporal(ctx context.Context) error {
 	for _, sa := range workflows.SearchAttributeFlags() {
 		args = append(args, "--search-attribute", sa)
 	}
-	for _, k := range slices.Sorted(maps.Keys(s.opts.TemporalDynamicConfig)) {
-		args = append(args, "--dynamic-config-value", k+"="+s.opts.TemporalDynamicConfig[k])
+	dynamic := map[string]string{
+		// A worker that completes a workflow task takes the activities it
+		// schedules at once, without a round trip through the task queue.
+		"system.enableActivityEagerExecution": "true",
+	}
+	maps.Copy(dynamic, s.opts.TemporalDynamicConfig)
+	for _, k := range slices.Sorted(maps.Keys(dynamic)) {
+		args = append(args, "--dynamic-config-value", k+"="+dynamic[k])
 	}
 	ports := map[string]int{"Temporal gRPC": p.Temporal}
 	if !s.opts.Headless {

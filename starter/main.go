@@ -2,7 +2,8 @@
 //
 //	starter serve              the HTTP intake for the B2B site and the Sales webhook receiver
 //	starter submit FILE.json   submit an onboarding request (the intake's JSON) to a running starter
-//	starter show ID            show a request's state
+//	starter show ID            show a request's state, as the register has it
+//	starter show --live ID     show the workflow's own state (a query, for operators)
 //
 // and the operators' commands, which reach Temporal directly:
 //
@@ -53,7 +54,7 @@ import (
 const usage = `usage:
   starter serve
   starter submit FILE.json
-  starter show ID
+  starter show [--live] ID
   starter retry ID [-operator NAME] [-reason TEXT]
   starter correct ID FILE.json [-operator NAME] [-reason TEXT]
   starter abandon ID -reason TEXT [-decline-email] [-operator NAME]
@@ -81,6 +82,8 @@ func main() {
 		err = submit(ctx, args[0])
 	case cmd == "show" && len(args) == 1:
 		err = show(ctx, args[0])
+	case cmd == "show" && len(args) == 2 && (args[0] == "-live" || args[0] == "--live"):
+		err = showLive(ctx, args[1])
 	case cmd == "retry" || cmd == "correct" || cmd == "abandon" || cmd == "resend":
 		err = operate(ctx, cmd, args)
 	default:

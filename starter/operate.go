@@ -18,6 +18,41 @@ import (
 	"github.com/partner-onboarding/onboarding/workflows"
 )
 
+// showLive prints the request's state as its workflow answers the state
+// query: the whole state, with the errors behind any attention, for operators.
+func showLive(ctx context.Context, id string) error {
+	c, err := dialTemporal(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	v, err := c.QueryWorkflow(ctx, workflows.WorkflowID(id), "", workflows.QueryState)
+	if err != nil {
+		return err
+	}
+	var st workflows.State
+	if err := v.Get(&st); err != nil {
+		return err
+	}
+	out := json.NewEncoder(os.Stdout)
+	out.SetIndent("", "  ")
+	return out.Encode(st)
+}
+
+// dialTemporal reaches Temporal through the SDK's environment configuration.
+func dialTemporal(ctx context.Context) (client.Client, error) {
+	opts, err := envconfig.LoadDefaultClientOptions()
+	if err != nil {
+		return nil, fmt.Errorf("temporal client configuration: %w", err)
+	}
+	opts.Logger = log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	c, err := client.DialContext(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("connect to temporal: %w", err)
+	}
+	return c, nil
+}
+
 // operate runs an operator's command against a request's workflow: the
 // retry signal, or the correct-request and abandon Updates, whose answer
 // (the request's state, or why it was refused) is printed.
@@ -47,14 +82,9 @@ func operate(ctx context.Context, cmd string, args []string) error {
 		return err
 	}
 
-	opts, err := envconfig.LoadDefaultClientOptions()
+	c, err := dialTemporal(ctx)
 	if err != nil {
-		return fmt.Errorf("temporal client configuration: %w", err)
-	}
-	opts.Logger = log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
-	c, err := client.DialContext(ctx, opts)
-	if err != nil {
-		return fmt.Errorf("connect to temporal: %w", err)
+		return err
 	}
 	defer c.Close()
 	workflowID := workflows.WorkflowID(id)

@@ -1,7 +1,7 @@
 package workflows
 
 import (
-	"strings"
+	"cmp"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -49,6 +49,7 @@ const (
 	DefaultLeadReminderAfter        = 3 * 24 * time.Hour
 	DefaultOpportunityReminderAfter = 14 * 24 * time.Hour
 	DefaultGiveUpAfter              = 30 * 24 * time.Hour
+	DefaultEventsPerRun             = 800
 )
 
 // Search attributes. They carry statuses and times only, never personal data.
@@ -81,15 +82,21 @@ func StartOptions(requestID string) client.StartWorkflowOptions {
 }
 
 // SalesEventStartOptions are the start options of the workflow that takes
-// over one Sales webhook. Its ID is derived from the Dataverse event, so a
-// webhook delivered twice starts one workflow.
+// over one Sales webhook. Its ID is derived from the decision and the
+// Dataverse operation that made it, so a webhook delivered twice starts one
+// workflow, and so do the two webhooks of one decision (QualifyLead and the
+// lead's Update, Win and the opportunity's Update share their correlation).
 func SalesEventStartOptions(ev SalesEvent) client.StartWorkflowOptions {
 	record := ev.LeadID
 	if ev.OpportunityID != "" && (ev.Signal == SignalOpportunityWon || ev.Signal == SignalOpportunityLost) {
 		record = ev.OpportunityID
 	}
+	operation := ev.EventID
+	if ev.CorrelationID != "" {
+		operation = ev.CorrelationID
+	}
 	return client.StartWorkflowOptions{
-		ID:                       salesEventIDPrefix + strings.ToLower(ev.Message) + "-" + record + "-" + ev.EventID,
+		ID:                       salesEventIDPrefix + ev.Signal + "-" + record + "-" + operation,
 		TaskQueue:                TaskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
@@ -146,6 +153,11 @@ type Timing struct {
 	// GiveUpAfter is how long either wait may last before the request needs
 	// an operator's attention (default 30 days).
 	GiveUpAfter time.Duration `json:"giveUpAfter,omitempty"`
+	// EventsPerRun is how long a run's history may grow while the request
+	// waits before it continues as new (default 800). A Sales check adds
+	// about a dozen events, so a run ends well under a thousand, and a
+	// worker that picks the request up replays little.
+	EventsPerRun int `json:"eventsPerRun,omitempty"`
 }
 
 // withDefaults fills the zero values.
@@ -161,6 +173,7 @@ func (t Timing) withDefaults() Timing {
 		LeadReminderAfter:        or(t.LeadReminderAfter, DefaultLeadReminderAfter),
 		OpportunityReminderAfter: or(t.OpportunityReminderAfter, DefaultOpportunityReminderAfter),
 		GiveUpAfter:              or(t.GiveUpAfter, DefaultGiveUpAfter),
+		EventsPerRun:             cmp.Or(max(t.EventsPerRun, 0), DefaultEventsPerRun),
 	}
 }
 
@@ -311,8 +324,10 @@ type Abandonment struct {
 
 // Attention tells an operator which step failed and why.
 type Attention struct {
-	Step  string    `json:"step"`
-	Error string    `json:"error"`
+	Step string `json:"step"`
+	// Error is what the step's system answered; the front door leaves it
+	// out, operators read it in the workflow.
+	Error string    `json:"error,omitempty"`
 	Since time.Time `json:"since"`
 }
 
@@ -350,8 +365,11 @@ const (
 	ActivitySendEmail               = "SendEmail"
 	ActivityCheckSales              = "CheckSales"
 	ActivityCorrectRequest          = "CorrectRequest"
-	ActivityResolveSalesEvent       = "ResolveSalesEvent"
-	ActivityRecordSalesEvent        = "RecordSalesEvent"
+	// ActivityApprovePartner creates the hierarchy, gives the organization its
+	// credit limit and sets the request Approved, as one step.
+	ActivityApprovePartner    = "ApprovePartner"
+	ActivityResolveSalesEvent = "ResolveSalesEvent"
+	ActivityRecordSalesEvent  = "RecordSalesEvent"
 )
 
 // ProspectStatus sets the prospect register's status, and with a final
@@ -360,6 +378,8 @@ type ProspectStatus struct {
 	RequestID string   `json:"requestId"`
 	Status    Status   `json:"status"`
 	Decision  Decision `json:"decision,omitempty"`
+	// AttentionStep names the step that needs an operator, with NeedsAttention.
+	AttentionStep string `json:"attentionStep,omitempty"`
 }
 
 // CorrectRequestInput carries a corrected request to the register and,
@@ -450,6 +470,10 @@ type SalesEvent struct {
 	// EventID identifies the Dataverse operation, so that a repeated webhook
 	// is recognised: RequestId, else OperationId, else a digest of the body.
 	EventID string `json:"eventId"`
+	// CorrelationID is Dataverse's CorrelationId: the one operation a seller
+	// started, which its own steps share (QualifyLead and the lead's Update
+	// it causes; Win and the opportunity's Update).
+	CorrelationID string `json:"correlationId,omitempty"`
 	// Signal is the onboarding signal the decision becomes.
 	Signal        string `json:"signal"`
 	Message       string `json:"message,omitempty"`

@@ -70,19 +70,46 @@ func (o *onboarding) run(ctx workflow.Context) (State, error) {
 // openLead registers the prospect, confirms receipt to the requester and puts
 // a lead in front of Sales.
 func (o *onboarding) openLead(ctx workflow.Context) error {
+	if o.v3 {
+		return o.openLeadAtOnce(ctx)
+	}
 	if err := o.step(ctx, ownDatabase, "Register prospect", ActivityRegisterProspect, o.requestInput, nil); err != nil {
 		return err
 	}
 	if err := o.sendEmail(ctx, EmailReceipt); err != nil {
 		return err
 	}
+	if err := o.createLead(ctx); err != nil {
+		return err
+	}
+	return o.setStatus(ctx, StatusAwaitingQualification)
+}
+
+// openLeadAtOnce sends the receipt while the lead is being created: the
+// front door registered the prospect, and the lead's step records the lead
+// and the status it brings in the register itself.
+func (o *onboarding) openLeadAtOnce(ctx workflow.Context) error {
+	receipt, sent := workflow.NewFuture(ctx)
+	workflow.Go(ctx, func(ctx workflow.Context) { sent.Set(nil, o.sendEmail(ctx, EmailReceipt)) })
+	leadErr := o.createLead(ctx)
+	if err := receipt.Get(ctx, nil); err != nil {
+		return err
+	}
+	if leadErr != nil {
+		return leadErr
+	}
+	o.markStatus(ctx, StatusAwaitingQualification)
+	return nil
+}
+
+func (o *onboarding) createLead(ctx workflow.Context) error {
 	if err := o.step(ctx, salesCall, "Create lead in Sales", ActivityCreateLead, o.requestInput, &o.state.LeadID); err != nil {
 		return err
 	}
 	if !o.request.ReceivedAt.IsZero() {
 		workflow.GetMetricsHandler(ctx).Timer(metrics.SubmitToLead).Record(workflow.Now(ctx).Sub(o.request.ReceivedAt))
 	}
-	return o.setStatus(ctx, StatusAwaitingQualification)
+	return nil
 }
 
 // awaitLeadDecision waits until a seller qualifies or disqualifies the lead.
@@ -116,6 +143,10 @@ func (o *onboarding) importCustomers(ctx workflow.Context) error {
 	if o.state.Status == StatusQualified {
 		return nil // imported again for a new qualification
 	}
+	if o.v3 {
+		o.markStatus(ctx, StatusQualified) // the import wrote it to the register
+		return nil
+	}
 	return o.setStatus(ctx, StatusQualified)
 }
 
@@ -144,12 +175,21 @@ func (o *onboarding) approve(ctx workflow.Context) (State, error) {
 			PersonCustomerID:       o.state.PersonCustomerID,
 		}
 	}
-	if err := o.step(ctx, ownDatabase, "Create customer hierarchy", ActivityCreateCustomerHierarchy, in, &o.state.HierarchyID); err != nil {
-		return o.state, err
-	}
-	o.state.Decision = DecisionWon
-	if err := o.setStatus(ctx, StatusApproved); err != nil {
-		return o.state, err
+	if o.v3 {
+		// The hierarchy, the credit limit and the status, as one step.
+		if err := o.step(ctx, ownDatabase, "Approve the partner in Commerce", ActivityApprovePartner, in, &o.state.HierarchyID); err != nil {
+			return o.state, err
+		}
+		o.state.Decision = DecisionWon
+		o.markStatus(ctx, StatusApproved)
+	} else {
+		if err := o.step(ctx, ownDatabase, "Create customer hierarchy", ActivityCreateCustomerHierarchy, in, &o.state.HierarchyID); err != nil {
+			return o.state, err
+		}
+		o.state.Decision = DecisionWon
+		if err := o.setStatus(ctx, StatusApproved); err != nil {
+			return o.state, err
+		}
 	}
 	if err := o.sendEmail(ctx, EmailWelcome); err != nil {
 		return o.state, err
@@ -202,13 +242,22 @@ type onboarding struct {
 	// v2 is set for runs started by this version of the workflow; runs
 	// recorded before it replay without reminders, stuck checks and
 	// prompt re-checks, which add commands.
-	v2      bool
+	v2 bool
+	// v3 is set for runs of the cheaper shape: steps that touch only the
+	// Commerce database as local activities, a status written by the step
+	// that causes it, the receipt beside the lead, one Sales check timer.
+	v3      bool
 	signals salesSignals
 	// retries counts the operator's retry signals and the corrections made
 	// while the request needed attention; a waiting step runs again when it grows.
 	retries int
 	// checkSoon asks for a Sales check without waiting for the next tick.
 	checkSoon bool
+	// checkTimer is the pending Sales check timer of v3, nil when none runs.
+	checkTimer workflow.Future
+	// reimport asks for the customers of a qualification the request
+	// followed to be imported, which records it in the register too.
+	reimport bool
 	// closing is set once the request is being decided; steps from then on
 	// finish even when an operator abandons the request meanwhile.
 	closing bool
@@ -231,15 +280,22 @@ func newOnboarding(ctx workflow.Context, req Request) (*onboarding, error) {
 	o := &onboarding{
 		request: req,
 		timing:  req.Timing.withDefaults(),
-		v2:      workflow.GetVersion(ctx, "onboarding-v2", workflow.DefaultVersion, 1) == 1,
 		logger:  log.With(workflow.GetLogger(ctx), "requestId", req.RequestID),
 	}
+	// One version marker per run: a run of v3 is a run of v2 too.
+	o.v3 = workflow.GetVersion(ctx, "onboarding-v3", workflow.DefaultVersion, 1) == 1
+	o.v2 = o.v3 || workflow.GetVersion(ctx, "onboarding-v2", workflow.DefaultVersion, 1) == 1
 	o.request.Resume = nil
 	if req.Resume != nil {
 		o.state = *req.Resume
 	} else {
 		o.state = State{RequestID: req.RequestID}
-		o.markStatus(ctx, StatusReceived)
+		if o.v3 {
+			// The start options set the search attributes already.
+			o.recordStatus(ctx, StatusReceived)
+		} else {
+			o.markStatus(ctx, StatusReceived)
+		}
 	}
 	if err := workflow.SetQueryHandlerWithOptions(ctx, QueryState, func() (State, error) { return o.state, nil },
 		workflow.QueryHandlerOptions{Description: "The request's whole state: status, Sales IDs, customers, decision, emails, why it needs attention. IDs only, no personal data."}); err != nil {
@@ -304,9 +360,8 @@ func (o *onboarding) step(ctx workflow.Context, kind stepKind, summary, activity
 		if o.state.Abandonment != nil && !o.closing {
 			return errAbandoned
 		}
-		actx := workflow.WithActivityOptions(ctx, activityOptions(kind, summary))
 		o.running = activity
-		err := workflow.ExecuteActivity(actx, activity, in()).Get(actx, out)
+		err := o.execute(ctx, kind, summary, activity, in(), out)
 		o.running = ""
 		var appErr *temporal.ApplicationError
 		if err == nil || !errors.As(err, &appErr) || !appErr.NonRetryable() {
@@ -318,15 +373,48 @@ func (o *onboarding) step(ctx workflow.Context, kind stepKind, summary, activity
 	}
 }
 
+// execute runs one attempt of a step: steps that touch only the Commerce
+// database run as local activities in v3, inside the workflow task, with no
+// events of their own but a marker.
+func (o *onboarding) execute(ctx workflow.Context, kind stepKind, summary, activity string, in, out any) error {
+	opts := activityOptions(kind, summary)
+	if kind == ownDatabase && o.v3 {
+		lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+			StartToCloseTimeout: opts.StartToCloseTimeout,
+			RetryPolicy:         opts.RetryPolicy,
+			Summary:             summary,
+		})
+		return workflow.ExecuteLocalActivity(lctx, activity, in).Get(lctx, out)
+	}
+	actx := workflow.WithActivityOptions(ctx, opts)
+	return workflow.ExecuteActivity(actx, activity, in).Get(actx, out)
+}
+
 // tryProspectStatus shows NeedsAttention, and its end, in the prospect
 // register too. It tries a few times only: the failing step may be the
 // register itself, and the operator's retry must not wait on it.
 func (o *onboarding) tryProspectStatus(ctx workflow.Context, status Status) {
-	opts := activityOptions(ownDatabase, "Set prospect status to "+string(status))
-	opts.RetryPolicy.MaximumAttempts = 3
-	actx := workflow.WithActivityOptions(ctx, opts)
+	summary := "Set prospect status to " + string(status)
 	in := ProspectStatus{RequestID: o.state.RequestID, Status: status}
-	if err := workflow.ExecuteActivity(actx, ActivitySetProspectStatus, in).Get(actx, nil); err != nil {
+	if a := o.state.Attention; status == StatusNeedsAttention && a != nil && o.v3 {
+		in.AttentionStep = a.Step
+	}
+	var err error
+	if o.v3 {
+		opts := activityOptions(ownDatabase, summary)
+		lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+			StartToCloseTimeout: opts.StartToCloseTimeout,
+			RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 3},
+			Summary:             summary,
+		})
+		err = workflow.ExecuteLocalActivity(lctx, ActivitySetProspectStatus, in).Get(lctx, nil)
+	} else {
+		opts := activityOptions(ownDatabase, summary)
+		opts.RetryPolicy.MaximumAttempts = 3
+		actx := workflow.WithActivityOptions(ctx, opts)
+		err = workflow.ExecuteActivity(actx, ActivitySetProspectStatus, in).Get(actx, nil)
+	}
+	if err != nil {
 		o.logger.Warn("Prospect register does not show the status", "status", status, "error", err)
 	}
 }
@@ -344,18 +432,24 @@ func (o *onboarding) setStatus(ctx workflow.Context, status Status) error {
 	return nil
 }
 
-// markStatus records a status in the workflow's state and search attributes.
-func (o *onboarding) markStatus(ctx workflow.Context, status Status) {
+// recordStatus records a status in the workflow's state.
+func (o *onboarding) recordStatus(ctx workflow.Context, status Status) time.Time {
 	now := workflow.Now(ctx)
 	o.state.Status = status
 	o.state.StatusHistory = append(o.state.StatusHistory, StatusChange{Status: status, At: now})
+	o.logger.Info("Status changed", "status", status)
+	return now
+}
+
+// markStatus records a status in the workflow's state and search attributes.
+func (o *onboarding) markStatus(ctx workflow.Context, status Status) {
+	now := o.recordStatus(ctx, status)
 	err := workflow.UpsertTypedSearchAttributes(ctx,
 		OnboardingStatus.ValueSet(string(status)),
 		OnboardingStatusChangedAt.ValueSet(now))
 	if err != nil {
 		o.logger.Warn("Could not update search attributes", "status", status, "error", err)
 	}
-	o.logger.Info("Status changed", "status", status)
 }
 
 func (o *onboarding) sendEmail(ctx workflow.Context, kind EmailKind) error {

@@ -60,11 +60,37 @@ func (f *salesFake) RegisterProspect(_ context.Context, _ Request) error {
 	return f.record(ActivityRegisterProspect)
 }
 
+// CreateLead also records the status it brings, as the real step does.
 func (f *salesFake) CreateLead(_ context.Context, req Request) (string, error) {
 	f.mu.Lock()
 	f.leadInputs = append(f.leadInputs, req)
 	f.mu.Unlock()
-	return "lead-1", f.record(ActivityCreateLead)
+	if err := f.record(ActivityCreateLead); err != nil {
+		return "", err
+	}
+	f.writeStatus(StatusAwaitingQualification, DecisionNone)
+	return "lead-1", nil
+}
+
+// writeStatus is a register write of a status, unless the last one was it.
+func (f *salesFake) writeStatus(status Status, decision Decision) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.statuses) > 0 && f.statuses[len(f.statuses)-1] == status {
+		return
+	}
+	f.statuses = append(f.statuses, status)
+	if decision != DecisionNone {
+		f.decisions = append(f.decisions, decision)
+	}
+}
+
+func (f *salesFake) ApprovePartner(_ context.Context, _ HierarchyInput) (string, error) {
+	if err := f.record(ActivityApprovePartner); err != nil {
+		return "", err
+	}
+	f.writeStatus(StatusApproved, DecisionWon)
+	return "hierarchy-1", nil
 }
 
 func (f *salesFake) CorrectRequest(_ context.Context, in CorrectRequestInput) error {
@@ -81,20 +107,19 @@ func (f *salesFake) SetProspectStatus(_ context.Context, in ProspectStatus) erro
 	if err := f.record(ActivitySetProspectStatus); err != nil {
 		return err
 	}
-	f.mu.Lock()
-	f.statuses = append(f.statuses, in.Status)
-	if in.Decision != DecisionNone {
-		f.decisions = append(f.decisions, in.Decision)
-	}
-	f.mu.Unlock()
+	f.writeStatus(in.Status, in.Decision)
 	return nil
 }
 
 func (f *salesFake) ImportCustomers(_ context.Context, in ImportCustomersInput) (Customers, error) {
+	if err := f.record(ActivityImportCustomers); err != nil {
+		return Customers{}, err
+	}
+	f.writeStatus(StatusQualified, DecisionNone)
 	return Customers{
 		PersonCustomerID: "person-1", OrganizationCustomerID: "org-1",
 		ContactID: firstNonEmpty(in.ContactID, "contact-from-sales"), AccountID: firstNonEmpty(in.AccountID, "account-from-sales"),
-	}, f.record(ActivityImportCustomers)
+	}, nil
 }
 
 func (f *salesFake) CreateCustomerHierarchy(_ context.Context, _ HierarchyInput) (string, error) {
@@ -160,6 +185,7 @@ func newEnvironment(suite *testsuite.WorkflowTestSuite) (*testsuite.TestWorkflow
 		ActivitySendEmail:               f.SendEmail,
 		ActivityCheckSales:              f.CheckSales,
 		ActivityCorrectRequest:          f.CorrectRequest,
+		ActivityApprovePartner:          f.ApprovePartner,
 	} {
 		env.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
 	}
@@ -276,7 +302,7 @@ func TestDisqualifiedLeadRejectsTheProspect(t *testing.T) {
 		[]Status{StatusReceived, StatusAwaitingQualification, StatusRejected})
 	assertSlice(t, "emails", r.fake.emails, []EmailKind{EmailReceipt, EmailDecline})
 	assertEqual(t, "customers imported", r.fake.count(ActivityImportCustomers), 0)
-	assertEqual(t, "hierarchies", r.fake.count(ActivityCreateCustomerHierarchy), 0)
+	assertEqual(t, "hierarchies", r.fake.count(ActivityApprovePartner), 0)
 }
 
 func TestLostOpportunityRejectsTheProspect(t *testing.T) {
@@ -292,7 +318,7 @@ func TestLostOpportunityRejectsTheProspect(t *testing.T) {
 		[]Status{StatusReceived, StatusAwaitingQualification, StatusQualified, StatusRejected})
 	assertSlice(t, "emails", r.fake.emails, []EmailKind{EmailReceipt, EmailDecline})
 	assertEqual(t, "customers imported", r.fake.count(ActivityImportCustomers), 1)
-	assertEqual(t, "hierarchies", r.fake.count(ActivityCreateCustomerHierarchy), 0)
+	assertEqual(t, "hierarchies", r.fake.count(ActivityApprovePartner), 0)
 }
 
 func TestDuplicateSignalsChangeNothing(t *testing.T) {
@@ -308,7 +334,7 @@ func TestDuplicateSignalsChangeNothing(t *testing.T) {
 	assertEqual(t, "duplicates counted", st.DuplicateSignals, 2)
 	assertEqual(t, "ignored", len(st.IgnoredSignals), 0)
 	assertEqual(t, "customers imported", r.fake.count(ActivityImportCustomers), 1)
-	assertEqual(t, "hierarchies", r.fake.count(ActivityCreateCustomerHierarchy), 1)
+	assertEqual(t, "hierarchies", r.fake.count(ActivityApprovePartner), 1)
 	assertSlice(t, "emails", r.fake.emails, []EmailKind{EmailReceipt, EmailWelcome})
 }
 

@@ -119,6 +119,8 @@ func (o *onboarding) followQualification(ctx workflow.Context, v LeadQualified) 
 	if v.ContactID != o.state.ContactID || v.AccountID != o.state.AccountID {
 		o.state.PersonCustomerID, o.state.OrganizationCustomerID = "", ""
 	}
+	// The register learns the new opportunity (and customers) at once.
+	o.reimport = o.v3
 }
 
 func (o *onboarding) onLeadDisqualified(ctx workflow.Context, v LeadDisqualified) {
@@ -219,10 +221,16 @@ func (o *onboarding) awaitSales(ctx workflow.Context, w salesWait, decided func(
 				continue
 			}
 		}
+		if o.reimport {
+			o.reimport = false
+			if err := o.importCustomers(ctx); err != nil {
+				return err
+			}
+		}
 		if err := o.onLongWait(ctx, w); err != nil {
 			return err
 		}
-		if !done() && workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
+		if !done() && o.runIsLong(ctx) {
 			return o.continueAsNew(ctx)
 		}
 	}
@@ -233,7 +241,8 @@ func (o *onboarding) awaitSales(ctx workflow.Context, w salesWait, decided func(
 }
 
 // sleep waits until wake holds or the next Sales check, reminder or
-// deadline is due; fired reports the latter.
+// deadline is due; fired reports the latter. In v3 one timer serves every
+// wait: a wait that ends before it fires leaves it for the next.
 func (o *onboarding) sleep(ctx workflow.Context, w salesWait, wake func() bool) (fired bool, err error) {
 	timeout := o.timing.SalesCheckInterval
 	if o.v2 {
@@ -244,11 +253,27 @@ func (o *onboarding) sleep(ctx workflow.Context, w salesWait, wake func() bool) 
 			}
 		}
 	}
-	ok, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
-		Timeout:      timeout,
-		TimerOptions: workflow.TimerOptions{Summary: "Next Sales check"},
-	}, wake)
-	return err == nil && !ok, err
+	if !o.v3 {
+		ok, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
+			Timeout:      timeout,
+			TimerOptions: workflow.TimerOptions{Summary: "Next Sales check"},
+		}, wake)
+		return err == nil && !ok, err
+	}
+	if o.checkTimer == nil {
+		o.checkTimer = workflow.NewTimerWithOptions(ctx, timeout, workflow.TimerOptions{Summary: "Next Sales check"})
+	}
+	if err := workflow.Await(ctx, func() bool { return wake() || o.checkTimer.IsReady() }); err != nil {
+		return false, err
+	}
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	if !o.checkTimer.IsReady() {
+		return false, nil
+	}
+	o.checkTimer = nil
+	return true, nil
 }
 
 // deadlines are when the wait's reminder (unless sent) and its end are due.
@@ -338,6 +363,13 @@ func (o *onboarding) checkSales(ctx workflow.Context) (stuck string) {
 		o.onOpportunityClosed(ctx, OpportunityClosed{OpportunityID: opp}, check.OpportunityWon)
 	}
 	return ""
+}
+
+// runIsLong reports that the run's history should start afresh: the server
+// suggests it, or (v3) the history reached Timing.EventsPerRun.
+func (o *onboarding) runIsLong(ctx workflow.Context) bool {
+	info := workflow.GetInfo(ctx)
+	return info.GetContinueAsNewSuggested() || o.v3 && info.GetCurrentHistoryLength() >= o.timing.EventsPerRun
 }
 
 // continueAsNew starts a fresh history for a request that has waited long,

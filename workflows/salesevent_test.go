@@ -126,7 +126,12 @@ func TestSalesEventWorkflowIDIsTheEvent(t *testing.T) {
 	if a == SalesEventStartOptions(other).ID {
 		t.Errorf("two events share the workflow ID %s", a)
 	}
-	assertEqual(t, "ID", a, "sales-event-win-opp-1-op-1")
+	assertEqual(t, "ID", a, "sales-event-opportunity-won-opp-1-op-1")
+	correlated := winEvent
+	correlated.CorrelationID = "corr-1"
+	update := correlated
+	update.Message, update.EventID = "Update", "op-9"
+	assertEqual(t, "one decision's two webhooks", SalesEventStartOptions(correlated).ID, SalesEventStartOptions(update).ID)
 }
 
 func TestResendEmailSendsTheKindAgain(t *testing.T) {

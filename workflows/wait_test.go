@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -166,4 +167,105 @@ func TestSignalInTheSameTaskAsContinueAsNewIsCarried(t *testing.T) {
 	if next.Resume == nil || next.Resume.Disqualification == nil {
 		t.Fatalf("the decision was lost in the hand-over: carried state = %+v", next.Resume)
 	}
+}
+
+// TestHistoryBudgetContinuesAsNew: a v3 run whose history reached the
+// budget continues as new at the next Sales check, without the server's
+// suggestion.
+func TestHistoryBudgetContinuesAsNew(t *testing.T) {
+	for _, length := range []int{DefaultEventsPerRun - 1, DefaultEventsPerRun} {
+		r := newTestRun(t)
+		r.env.SetCurrentHistoryLength(length)
+		req := testRequest()
+		req.SalesCheckInterval = time.Hour
+		r.signalAt(90*time.Minute, SignalLeadDisqualified, LeadDisqualified{LeadID: "lead-1"})
+
+		r.env.ExecuteWorkflow(WorkflowName, req)
+
+		var can *workflow.ContinueAsNewError
+		continued := errors.As(r.env.GetWorkflowError(), &can)
+		if continued != (length >= DefaultEventsPerRun) {
+			t.Errorf("history of %d events: continued as new = %v (error %v)", length, continued, r.env.GetWorkflowError())
+		}
+	}
+}
+
+// TestNinetyDayWaitStaysWithinTheRunBudget waits 90 days, time-skipped, at
+// the default timing: the lead gets one reminder, needs an operator after 30
+// days twice, and is disqualified on day 90. The history grows by
+// eventsPerCheck on every Sales check (as a recorded v3 history does), and
+// the request continues as new run after run without losing anything.
+func TestNinetyDayWaitStaysWithinTheRunBudget(t *testing.T) {
+	const (
+		eventsAtStart  = 20 // started, first tasks, version marker, status
+		eventsPerCheck = 11 // timer fired, task, activity, task, timer started
+	)
+	type delivery struct {
+		at      time.Duration
+		name    string
+		payload any
+		done    bool
+	}
+	deliveries := []*delivery{
+		{at: 31 * day, name: SignalRetry, payload: Retry{Operator: "ops"}},
+		{at: 62 * day, name: SignalRetry, payload: Retry{Operator: "ops"}},
+		{at: 90 * day, name: SignalLeadDisqualified, payload: LeadDisqualified{LeadID: "lead-1"}},
+	}
+	origin := time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC)
+	runStart := origin
+	req := testRequest()
+	req.Timing = Timing{}
+	var emails []EmailKind
+	leads, runs, checks := 0, 0, 0
+	for {
+		runs++
+		r := newTestRun(t)
+		r.env.SetStartTime(runStart)
+		checksThisRun := 0
+		r.fake.onCheck = func() {
+			checksThisRun++
+			r.env.SetCurrentHistoryLength(eventsAtStart + eventsPerCheck*checksThisRun)
+		}
+		for _, d := range deliveries {
+			if d.done {
+				continue
+			}
+			r.env.RegisterDelayedCallback(func() {
+				d.done = true
+				r.env.SignalWorkflow(d.name, d.payload)
+			}, d.at-runStart.Sub(origin))
+		}
+
+		r.env.ExecuteWorkflow(WorkflowName, req)
+
+		emails = append(emails, r.fake.emails...)
+		leads += r.fake.count(ActivityCreateLead)
+		checks += checksThisRun
+		if events := eventsAtStart + eventsPerCheck*checksThisRun; events > 1000 {
+			t.Errorf("run %d grew to about %d events", runs, events)
+		}
+		var can *workflow.ContinueAsNewError
+		if err := r.env.GetWorkflowError(); errors.As(err, &can) {
+			var next Request
+			if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
+				t.Fatalf("decode next input: %v", err)
+			}
+			req, runStart = next, r.env.Now()
+			continue
+		}
+		var st State
+		if err := r.env.GetWorkflowResult(&st); err != nil {
+			t.Fatalf("run %d: %v", runs, err)
+		}
+		assertEqual(t, "status", st.Status, StatusRejected)
+		assertEqual(t, "decided after", r.env.Now().Sub(origin).Round(time.Hour), 90*day)
+		assertEqual(t, "times the request needed attention", strings.Count(fmt.Sprint(statuses(st)), string(StatusNeedsAttention)), 2)
+		break
+	}
+	assertEqual(t, "leads created", leads, 1)
+	assertSlice(t, "emails", emails, []EmailKind{EmailReceipt, EmailLeadReminder, EmailDecline})
+	if runs < 20 {
+		t.Errorf("%d runs for %d Sales checks: the history budget did not hold", runs, checks)
+	}
+	t.Logf("90 days: %d Sales checks in %d runs", checks, runs)
 }
