@@ -388,6 +388,30 @@ func (s *Store) FindProspectByLead(ctx context.Context, leadID string) (Prospect
 	return p, nil
 }
 
+// RequestOfSalesRecord returns the request whose lead (column "lead") or
+// opportunity (column "opportunity") in Sales has the given ID, or
+// ErrNotFound. It reads the request ID only: the webhook receiver that asks
+// has no use for the requester's data.
+func (s *Store) RequestOfSalesRecord(ctx context.Context, record, id string) (string, error) {
+	column := map[string]string{"lead": "lead_id", "opportunity": "opportunity_id"}[record]
+	if column == "" {
+		return "", fmt.Errorf("find request of Sales record: unknown record kind %q", record)
+	}
+	if err := required(record+" ID", id); err != nil {
+		return "", err
+	}
+	var requestID string
+	err := s.db.QueryRowContext(ctx, `SELECT request_id FROM prospects WHERE `+column+` = ?
+		ORDER BY created_at DESC LIMIT 1`, id).Scan(&requestID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", ErrNotFound
+	}
+	if err != nil {
+		return "", fmt.Errorf("find request of %s %s: %w", record, id, err)
+	}
+	return requestID, nil
+}
+
 func validateNewProspect(p *Prospect) error {
 	if err := required("request ID", p.RequestID, "email", p.Email); err != nil {
 		return err

@@ -493,3 +493,33 @@ func TestNotFoundAndRequiredFields(t *testing.T) {
 		}
 	})
 }
+
+func TestRequestOfSalesRecord(t *testing.T) {
+	eachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		if err := s.RegisterProspect(ctx, prospect("req-1", "ada@example.com")); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.RecordLead(ctx, "req-1", "lead-1"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.RequestOfSalesRecord(ctx, "opportunity", "opp-1"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("opportunity before the qualification: err = %v, want ErrNotFound", err)
+		}
+		if err := s.RecordQualification(ctx, "req-1", "opp-1"); err != nil {
+			t.Fatal(err)
+		}
+		for record, id := range map[string]string{"lead": "lead-1", "opportunity": "opp-1"} {
+			got, err := s.RequestOfSalesRecord(ctx, record, id)
+			if err != nil || got != "req-1" {
+				t.Errorf("request of %s %s = %q, %v; want req-1", record, id, got, err)
+			}
+		}
+		if _, err := s.RequestOfSalesRecord(ctx, "lead", "lead-2"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("unknown lead: err = %v, want ErrNotFound", err)
+		}
+		if _, err := s.RequestOfSalesRecord(ctx, "contact", "c-1"); err == nil {
+			t.Error("an unknown record kind was looked up")
+		}
+	})
+}

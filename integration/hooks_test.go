@@ -113,6 +113,9 @@ func TestSalesHooksThatCannotBeTrusted(t *testing.T) {
 		})
 		assertEqual(t, "status after the late loss", st.Status, workflows.StatusApproved)
 		p.recordHistory(t, r, "won-before-qualified")
+		// The win came before the register knew the opportunity: a
+		// SalesEvent workflow found its request in Sales.
+		p.recordCompleted(t, workflows.SalesEventWorkflowName, workflows.SignalOpportunityWon+"-"+q.OpportunityID, "sales-event-win")
 		p.assertEmails(t, r, "receipt", "welcome")
 	})
 }

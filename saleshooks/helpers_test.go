@@ -94,11 +94,38 @@ type start struct {
 // fakeStarter records the SalesEvent workflows the receiver starts; like
 // Temporal, it refuses a second start of one workflow ID.
 type fakeStarter struct {
-	mu     sync.Mutex
-	err    error
-	starts []start
-	ids    map[string]bool
-	got    chan struct{}
+	mu        sync.Mutex
+	err       error
+	starts    []start
+	ids       map[string]bool
+	got       chan struct{}
+	signalErr error
+	signals   []signal
+}
+
+// signal is one signal the receiver sent a workflow directly.
+type signal struct {
+	WorkflowID, Name string
+	Payload          any
+}
+
+func (f *fakeStarter) SignalWorkflow(_ context.Context, workflowID, runID, name string, arg any) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.signalErr != nil {
+		return f.signalErr
+	}
+	if runID != "" {
+		return fmt.Errorf("signal to run %s: the receiver signals the current run", runID)
+	}
+	f.signals = append(f.signals, signal{WorkflowID: workflowID, Name: name, Payload: arg})
+	return nil
+}
+
+func (f *fakeStarter) allSignals() []signal {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]signal(nil), f.signals...)
 }
 
 func newStarter() *fakeStarter {

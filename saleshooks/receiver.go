@@ -1,6 +1,7 @@
 package saleshooks
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -15,6 +16,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
+	"github.com/partner-onboarding/onboarding/commerce"
 	"github.com/partner-onboarding/onboarding/metrics"
 	"github.com/partner-onboarding/onboarding/sales/webhook"
 	"github.com/partner-onboarding/onboarding/workflows"
@@ -24,9 +26,17 @@ import (
 // over 256 KB itself, so this leaves room to spare.
 const DefaultMaxBody = 1 << 20
 
-// Starter starts a workflow; a Temporal client is one.
-type Starter interface {
+// Temporal starts and signals workflows; a Temporal client is one.
+type Temporal interface {
 	ExecuteWorkflow(ctx context.Context, options client.StartWorkflowOptions, workflow any, args ...any) (client.WorkflowRun, error)
+	SignalWorkflow(ctx context.Context, workflowID, runID, signalName string, arg any) error
+}
+
+// Requests finds a decision's request in the Commerce register and keeps the
+// events delivered; *commerce.Store is one.
+type Requests interface {
+	RequestOfSalesRecord(ctx context.Context, record, id string) (string, error)
+	RecordSalesEvent(ctx context.Context, e commerce.SalesEvent) error
 }
 
 // Auth is how a Dataverse service endpoint authenticates: WebhookKey sends
@@ -40,12 +50,22 @@ type Auth struct {
 }
 
 // Receiver answers POST /v1/hooks/dataverse. Once a webhook is authenticated
-// and read, the decision in it is handed to a SalesEvent workflow, which
-// finds the request in Sales and signals it with retries of its own:
-// Dataverse retries a webhook once at most, so the receiver takes ownership
-// at once instead of depending on Sales being reachable now.
+// and read, the decision in it goes to the request's workflow:
+//   - directly, as a signal, when the Commerce register knows the lead or
+//     opportunity it is about (the usual case: the request recorded both);
+//   - otherwise through a SalesEvent workflow, which finds the request in
+//     Sales and signals it with retries of its own. Dataverse retries a
+//     webhook once at most, so the receiver takes ownership at once instead
+//     of depending on Sales being reachable now.
+//
+// Either way the webhook is answered 200 only once Temporal holds the
+// decision. A decision delivered twice changes nothing: the workflow counts
+// it as a duplicate.
 type Receiver struct {
-	Temporal         Starter
+	Temporal Temporal
+	// Requests finds requests for direct delivery; nil hands every decision
+	// to a SalesEvent workflow.
+	Requests         Requests
 	Auth             Auth
 	MaxBody          int64
 	ProspectIDColumn string
@@ -111,13 +131,17 @@ func (rc *Receiver) handle(w http.ResponseWriter, r *http.Request) (result strin
 		sum := sha256.Sum256(body)
 		ev.EventID = hex.EncodeToString(sum[:16])
 	}
-	opts := workflows.SalesEventStartOptions(ev)
-	log = log.With("signal", d.Signal, "workflowId", opts.ID)
-
 	// Stay well inside Dataverse's 60-second timeout: a late 503 still
 	// earns the one retry, a timeout earns nothing.
 	ctx, cancel := context.WithTimeout(r.Context(), handOverTimeout)
 	defer cancel()
+	if rc.deliver(ctx, ev, log.With("signal", d.Signal)) {
+		answer(w, http.StatusOK, "delivered")
+		return "delivered"
+	}
+
+	opts := workflows.SalesEventStartOptions(ev)
+	log = log.With("signal", d.Signal, "workflowId", opts.ID)
 	_, err = rc.Temporal.ExecuteWorkflow(ctx, opts, workflows.SalesEventWorkflowName, ev)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	switch {
@@ -133,6 +157,54 @@ func (rc *Receiver) handle(w http.ResponseWriter, r *http.Request) (result strin
 	log.Info("Decision taken over")
 	answer(w, http.StatusOK, "accepted")
 	return "accepted"
+}
+
+// deliver signals the request's workflow when the register knows the record
+// the decision is about, and records the event; false leaves the decision
+// to a SalesEvent workflow: a record the register does not know (yet), a
+// qualification without its opportunity, a request already closed (the
+// SalesEvent workflow keeps the late decision on record) or any failure.
+func (rc *Receiver) deliver(ctx context.Context, ev workflows.SalesEvent, log *slog.Logger) bool {
+	if rc.Requests == nil {
+		return false
+	}
+	record, id := "opportunity", ev.OpportunityID
+	switch ev.Signal {
+	case workflows.SignalLeadQualified:
+		if ev.OpportunityID == "" {
+			return false
+		}
+		record, id = "lead", ev.LeadID
+	case workflows.SignalLeadDisqualified:
+		record, id = "lead", ev.LeadID
+	}
+	if id == "" {
+		return false
+	}
+	requestID, err := rc.Requests.RequestOfSalesRecord(ctx, record, id)
+	if err != nil {
+		if !errors.Is(err, commerce.ErrNotFound) {
+			log.Warn("Register not available to find the request; handing the decision over", "error", err)
+		}
+		return false
+	}
+	workflowID := workflows.WorkflowID(requestID)
+	payload := workflows.SignalPayload(workflows.ResolvedSalesEvent{SalesEvent: ev, RequestID: requestID})
+	if err := rc.Temporal.SignalWorkflow(ctx, workflowID, "", ev.Signal, payload); err != nil {
+		var closed *serviceerror.NotFound
+		if !errors.As(err, &closed) {
+			log.Warn("Decision not signalled; handing it over", "workflowId", workflowID, "error", err)
+		}
+		return false
+	}
+	log.Info("Decision delivered", "workflowId", workflowID)
+	err = rc.Requests.RecordSalesEvent(ctx, commerce.SalesEvent{EventID: ev.EventID, RequestID: requestID,
+		Signal: ev.Signal, RecordID: cmp.Or(ev.OpportunityID, ev.LeadID), Outcome: commerce.EventDelivered})
+	if err != nil {
+		// The decision is the workflow's now; only its trace in the register is missing.
+		log.Warn("Delivered decision not recorded in the register", "workflowId", workflowID, "error", err)
+	}
+	return true
 }
 
 // handOverTimeout bounds starting the SalesEvent workflow of one webhook.

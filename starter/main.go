@@ -143,7 +143,7 @@ func serve(ctx context.Context) error {
 	front.Routes(mux)
 	// A request registered whose start failed waits seconds, not minutes.
 	go front.KeepResuming(ctx, resumeEvery, resumeOlderThan)
-	(&saleshooks.Receiver{Temporal: c, Auth: cfg.WebhookAuth, MaxBody: int64(cfg.WebhookMaxBody),
+	(&saleshooks.Receiver{Temporal: c, Requests: store, Auth: cfg.WebhookAuth, MaxBody: int64(cfg.WebhookMaxBody),
 		ProspectIDColumn: cfg.ProspectIDColumn, Logger: slog.Default(), Metrics: m.Handler()}).Routes(mux)
 
 	srv := &http.Server{

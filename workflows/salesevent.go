@@ -46,7 +46,7 @@ func SalesEventWorkflow(ctx workflow.Context, ev SalesEvent) (string, error) {
 // to signal is tried again, so that the decision is not lost.
 func deliver(ctx workflow.Context, r ResolvedSalesEvent) (string, error) {
 	for {
-		err := workflow.SignalExternalWorkflow(ctx, WorkflowID(r.RequestID), "", r.Signal, signalPayload(r)).Get(ctx, nil)
+		err := workflow.SignalExternalWorkflow(ctx, WorkflowID(r.RequestID), "", r.Signal, SignalPayload(r)).Get(ctx, nil)
 		var closed *temporal.UnknownExternalWorkflowExecutionError
 		switch {
 		case err == nil:
@@ -61,7 +61,8 @@ func deliver(ctx workflow.Context, r ResolvedSalesEvent) (string, error) {
 	}
 }
 
-func signalPayload(r ResolvedSalesEvent) any {
+// SignalPayload is the signal a resolved decision becomes.
+func SignalPayload(r ResolvedSalesEvent) any {
 	switch r.Signal {
 	case SignalLeadQualified:
 		return LeadQualified{LeadID: r.LeadID, OpportunityID: r.OpportunityID,

@@ -2,3 +2,6 @@
 -- front door shows it without asking the workflow.
 ALTER TABLE prospects ADD COLUMN attention_step TEXT NOT NULL DEFAULT '';
 ALTER TABLE prospects ADD COLUMN attention_since TEXT NOT NULL DEFAULT '';
+
+-- The Sales webhook receiver finds a decision's request by its opportunity.
+CREATE INDEX prospects_opportunity ON prospects (opportunity_id);
