@@ -388,21 +388,33 @@ func (s *Store) FindProspectByLead(ctx context.Context, leadID string) (Prospect
 	return p, nil
 }
 
-// RequestOfSalesRecord returns the request whose lead (column "lead") or
-// opportunity (column "opportunity") in Sales has the given ID, or
-// ErrNotFound. It reads the request ID only: the webhook receiver that asks
+// RequestOfSalesRecord returns the request whose lead (record "lead") or
+// opportunity (record "opportunity") in Sales has the given ID, or
+// ErrNotFound. An opportunity is known once the request recorded it, or as
+// soon as a decision about it was delivered: the qualification that created
+// it names it. It reads the request ID only: the webhook receiver that asks
 // has no use for the requester's data.
 func (s *Store) RequestOfSalesRecord(ctx context.Context, record, id string) (string, error) {
-	column := map[string]string{"lead": "lead_id", "opportunity": "opportunity_id"}[record]
-	if column == "" {
+	var query string
+	switch record {
+	case "lead":
+		query = `SELECT request_id FROM prospects WHERE lead_id = ? ORDER BY created_at DESC LIMIT 1`
+	case "opportunity":
+		query = `SELECT request_id FROM prospects WHERE opportunity_id = ?
+			UNION ALL SELECT request_id FROM sales_events WHERE record_id = ? AND outcome = '` + EventDelivered + `'
+			LIMIT 1`
+	default:
 		return "", fmt.Errorf("find request of Sales record: unknown record kind %q", record)
 	}
 	if err := required(record+" ID", id); err != nil {
 		return "", err
 	}
+	args := []any{id}
+	if record == "opportunity" {
+		args = append(args, id)
+	}
 	var requestID string
-	err := s.db.QueryRowContext(ctx, `SELECT request_id FROM prospects WHERE `+column+` = ?
-		ORDER BY created_at DESC LIMIT 1`, id).Scan(&requestID)
+	err := s.db.QueryRowContext(ctx, query, args...).Scan(&requestID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", ErrNotFound
 	}

@@ -515,6 +515,22 @@ func TestRequestOfSalesRecord(t *testing.T) {
 				t.Errorf("request of %s %s = %q, %v; want req-1", record, id, got, err)
 			}
 		}
+		// The qualification into opp-2 was delivered; the request has not
+		// recorded opp-2 yet.
+		if err := s.RecordSalesEvent(ctx, SalesEvent{EventID: "ev-1", RequestID: "req-1", Signal: "lead-qualified",
+			RecordID: "opp-2", Outcome: EventDelivered}); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.RequestOfSalesRecord(ctx, "opportunity", "opp-2"); err != nil || got != "req-1" {
+			t.Errorf("request of an opportunity a delivered decision named = %q, %v; want req-1", got, err)
+		}
+		if err := s.RecordSalesEvent(ctx, SalesEvent{EventID: "ev-2", RequestID: "req-1", Signal: "opportunity-won",
+			RecordID: "opp-3", Outcome: EventRequestClosed}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.RequestOfSalesRecord(ctx, "opportunity", "opp-3"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("opportunity only a late decision named: err = %v, want ErrNotFound", err)
+		}
 		if _, err := s.RequestOfSalesRecord(ctx, "lead", "lead-2"); !errors.Is(err, ErrNotFound) {
 			t.Errorf("unknown lead: err = %v, want ErrNotFound", err)
 		}
