@@ -41,11 +41,11 @@ func (s *Server) MergeLeads(masterID, subordinateID string) error {
 		return badRequest("A lead cannot be merged into itself.")
 	}
 	leads := s.sets[setLeads]
-	err := s.store.update(func(t tables) error {
-		if _, ok := t[setLeads][masterID]; !ok {
+	err := s.store.update(func(t *transaction) error {
+		if !t.has(setLeads, masterID) {
 			return notFound(leads, masterID)
 		}
-		sub, ok := t[setLeads][subordinateID]
+		sub, ok := t.row(setLeads, subordinateID)
 		if !ok {
 			return notFound(leads, subordinateID)
 		}
@@ -72,17 +72,17 @@ func (s *Server) DeleteRecord(entitySet, id string) error {
 		return unknownSegment(entitySet)
 	}
 	id = strings.ToLower(id)
-	err := s.store.update(func(t tables) error {
-		if _, ok := t[set.name][id]; !ok {
+	err := s.store.update(func(t *transaction) error {
+		if !t.has(set.name, id) {
 			return notFound(set, id)
 		}
-		delete(t[set.name], id)
+		t.remove(set.name, id)
 		for name, other := range s.sets {
 			for col, l := range other.lookups {
-				for _, row := range t[name] {
-					if row.str(col) == id && l.targetOf(row) == set.logicalName {
-						row[col] = nil
-					}
+				pointing := func(row record) bool { return row.str(col) == id && l.targetOf(row) == set.logicalName }
+				for _, rowID := range t.ids(name, pointing) {
+					row, _ := t.row(name, rowID)
+					row[col] = nil
 				}
 			}
 		}
@@ -118,13 +118,13 @@ func (s *Server) SeedOpportunity(o OpportunitySeed) (string, error) {
 		{setLeads, o.OriginatingLeadID},
 	}
 	id := uuid.NewString()
-	err := s.store.update(func(t tables) error {
+	err := s.store.update(func(t *transaction) error {
 		for _, ref := range refs {
-			if _, ok := t[ref.set][strings.ToLower(ref.id)]; ref.id != "" && !ok {
+			if ref.id != "" && !t.has(ref.set, strings.ToLower(ref.id)) {
 				return notFound(s.sets[ref.set], ref.id)
 			}
 		}
-		t[setOpportunities][id] = s.stamp().newRecord(record{
+		t.put(setOpportunities, id, s.stamp().newRecord(record{
 			"opportunityid":            id,
 			"name":                     o.Name,
 			"_originatingleadid_value": nullIfEmpty(o.OriginatingLeadID),
@@ -132,7 +132,7 @@ func (s *Server) SeedOpportunity(o OpportunitySeed) (string, error) {
 			"_parentcontactid_value":   nullIfEmpty(o.ParentContactID),
 			"_customerid_value":        strings.ToLower(o.CustomerID),
 			fieldCustomerType:          o.CustomerKind,
-		})
+		}))
 		return nil
 	})
 	if err != nil {

@@ -31,8 +31,8 @@ func (s *Server) qualifyLead(id string, req qualifyRequest) ([]webhook.EntityRef
 	}
 	var created []webhook.EntityReference
 	var hooks []*webhook.RemoteExecutionContext
-	err := s.store.update(func(t tables) error {
-		lead, ok := t[setLeads][id]
+	err := s.store.update(func(t *transaction) error {
+		lead, ok := t.row(setLeads, id)
 		if !ok {
 			return notFound(s.sets[setLeads], id)
 		}
@@ -44,7 +44,7 @@ func (s *Server) qualifyLead(id string, req qualifyRequest) ([]webhook.EntityRef
 		var accountID, contactID, opportunityID any
 		if req.CreateAccount {
 			accountID = uuid.NewString()
-			t[setAccounts][accountID.(string)] = stamp.newRecord(record{
+			t.put(setAccounts, accountID.(string), stamp.newRecord(record{
 				"accountid":                accountID,
 				"name":                     lead["companyname"],
 				"telephone1":               lead["telephone1"],
@@ -53,12 +53,12 @@ func (s *Server) qualifyLead(id string, req qualifyRequest) ([]webhook.EntityRef
 				"address1_postalcode":      lead["address1_postalcode"],
 				"address1_country":         lead["address1_country"],
 				"_originatingleadid_value": id,
-			})
+			}))
 			created = append(created, webhook.EntityReference{Id: accountID.(string), LogicalName: "account"})
 		}
 		if req.CreateContact {
 			contactID = uuid.NewString()
-			t[setContacts][contactID.(string)] = stamp.newRecord(record{
+			t.put(setContacts, contactID.(string), stamp.newRecord(record{
 				"contactid":                contactID,
 				"firstname":                lead["firstname"],
 				"lastname":                 lead["lastname"],
@@ -69,7 +69,7 @@ func (s *Server) qualifyLead(id string, req qualifyRequest) ([]webhook.EntityRef
 				"_parentcustomerid_value":  accountID,
 				fieldParentCustomerType:    "account",
 				"_originatingleadid_value": id,
-			})
+			}))
 			created = append(created, webhook.EntityReference{Id: contactID.(string), LogicalName: "contact"})
 		}
 		if req.CreateOpportunity {
@@ -79,7 +79,7 @@ func (s *Server) qualifyLead(id string, req qualifyRequest) ([]webhook.EntityRef
 			if customer == nil {
 				customer, customerType = contactID, "contact"
 			}
-			t[setOpportunities][opportunityID.(string)] = stamp.newRecord(record{
+			t.put(setOpportunities, opportunityID.(string), stamp.newRecord(record{
 				"opportunityid":            opportunityID,
 				"name":                     lead["subject"],
 				"description":              lead["description"],
@@ -88,7 +88,7 @@ func (s *Server) qualifyLead(id string, req qualifyRequest) ([]webhook.EntityRef
 				"_parentcontactid_value":   contactID,
 				"_customerid_value":        customer,
 				fieldCustomerType:          customerType,
-			})
+			}))
 			created = append(created, webhook.EntityReference{Id: opportunityID.(string), LogicalName: "opportunity"})
 		}
 		lead["statecode"] = leadQualified
@@ -122,8 +122,8 @@ type updateOptions struct {
 // that does not exist creates it, as Dataverse's upsert does.
 func (s *Server) updateRecord(set entitySet, id string, changes record, opts updateOptions) (createdNew bool, err error) {
 	var hook *webhook.RemoteExecutionContext
-	err = s.store.update(func(t tables) error {
-		row, ok := t[set.name][id]
+	err = s.store.update(func(t *transaction) error {
+		row, ok := t.row(set.name, id)
 		if !ok {
 			if opts.mustExist || set.name != setLeads {
 				return notFound(set, id)
@@ -132,7 +132,7 @@ func (s *Server) updateRecord(set entitySet, id string, changes record, opts upd
 			if err != nil {
 				return err
 			}
-			t[setLeads][id] = lead
+			t.put(setLeads, id, lead)
 			createdNew = true
 			return nil
 		}
@@ -229,8 +229,8 @@ func (s *Server) createLead(id string, fields record) (record, error) {
 		id = uuid.NewString()
 	}
 	var lead record
-	err := s.store.update(func(t tables) error {
-		if _, exists := t[setLeads][id]; exists {
+	err := s.store.update(func(t *transaction) error {
+		if t.has(setLeads, id) {
 			return &apiError{http.StatusPreconditionFailed, codeDuplicateKey, "A record with matching key values already exists."}
 		}
 		var err error
@@ -238,7 +238,7 @@ func (s *Server) createLead(id string, fields record) (record, error) {
 		if err != nil {
 			return err
 		}
-		t[setLeads][id] = lead
+		t.put(setLeads, id, lead)
 		lead = lead.clone()
 		return nil
 	})
@@ -280,8 +280,8 @@ func (s *Server) closeOpportunity(id string, won bool, status int, subject strin
 		return badRequest("%d is not a valid status code for state code OpportunityState.%s on opportunity.", status, opportunityStateNames[state])
 	}
 	var hooks []*webhook.RemoteExecutionContext
-	err := s.store.update(func(t tables) error {
-		opp, ok := t[setOpportunities][id]
+	err := s.store.update(func(t *transaction) error {
+		opp, ok := t.row(setOpportunities, id)
 		if !ok {
 			return notFound(s.sets[setOpportunities], id)
 		}

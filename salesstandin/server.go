@@ -123,8 +123,13 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	if st.dropped > 0 {
+		cfg.Logger.Warn("sales journal ended in a change that was cut short; it was left out",
+			"journal", st.path, "lines", st.dropped)
+	}
 	page, err := parseSellerPage()
 	if err != nil {
+		st.close()
 		return nil, err
 	}
 	s := &Server{
@@ -143,6 +148,7 @@ func New(cfg Config) (*Server, error) {
 	s.tokens = newTokenIssuer(cfg.ClientID, cfg.ClientSecret, func() time.Time { return s.now() })
 	for _, f := range cfg.Faults {
 		if err := s.InjectFault(f); err != nil {
+			st.close()
 			return nil, fmt.Errorf("sales stand-in: %w", err)
 		}
 	}
@@ -174,13 +180,13 @@ func (s *Server) Handler() http.Handler {
 	return mux
 }
 
-// Close ends holds and waits for webhook deliveries in flight; decisions made after Close fire no
-// webhook.
+// Close ends holds, waits for webhook deliveries in flight and closes the data files. Decisions
+// made after Close fire no webhook, and changes are refused: they could not be written.
 func (s *Server) Close() error {
 	s.mu.Lock()
 	s.closed = true
 	s.mu.Unlock()
 	s.closeOnce.Do(func() { close(s.done) })
 	s.inFlight.Wait()
-	return nil
+	return s.store.close()
 }
