@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	enumspb "go.temporal.io/api/enums/v1"
 	"net/http"
 	"os"
 	"os/exec"
@@ -172,6 +173,11 @@ func TestOnboardingEndToEnd(t *testing.T) {
 		// The register knew the lead and the opportunity: the receiver
 		// signalled both decisions itself, without a SalesEvent workflow.
 		p.assertNoSalesEvents(t, st.LeadID, st.OpportunityID)
+		// The stand-in sends two webhooks per decision, as Dataverse does
+		// (the message's and the record's Update): one signal each.
+		if got := p.signalsIn(t, workflows.WorkflowID(r.id)); fmt.Sprint(got) != "[lead-qualified opportunity-won]" {
+			t.Errorf("signals in the history = %v, want one per decision", got)
+		}
 	})
 
 	t.Run("disqualified", func(t *testing.T) {
@@ -503,6 +509,23 @@ func (p *product) recordCompleted(t *testing.T, workflowType, part, name string)
 		return false, fmt.Sprintf("%d completed %s workflows", len(resp.Executions), workflowType)
 	})
 	p.recordRun(t, id, "", name)
+}
+
+// signalsIn lists the signals in the history of a workflow's current run.
+func (p *product) signalsIn(t *testing.T, workflowID string) []string {
+	t.Helper()
+	var names []string
+	it := p.temporal.GetWorkflowHistory(context.Background(), workflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a := ev.GetWorkflowExecutionSignaledEventAttributes(); a != nil {
+			names = append(names, a.GetSignalName())
+		}
+	}
+	return names
 }
 
 // assertNoSalesEvents checks that no SalesEvent workflow took over a

@@ -2,6 +2,7 @@ package saleshooks_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"path/filepath"
 	"testing"
@@ -121,5 +122,34 @@ func TestReceiverWithNeitherSignalNorStartAsksForTheRetry(t *testing.T) {
 
 	if code := f.post(t, hookKey, readBody(t, "win-opportunity.json"), nil); code != http.StatusServiceUnavailable {
 		t.Errorf("status = %d, want 503 so that Dataverse retries", code)
+	}
+}
+
+// The two webhooks of one decision (the message's and the record's Update
+// share the correlation ID) are signalled under one request ID, which
+// Temporal records once; another decision gets another.
+func TestOneDecisionIsSignalledUnderOneRequestID(t *testing.T) {
+	store := register(t, false)
+	f := newReceiver(t, func(rc *saleshooks.Receiver) { rc.Requests = store })
+	var update map[string]any
+	if err := json.Unmarshal(readBody(t, "update-lead-qualified.json"), &update); err != nil {
+		t.Fatal(err)
+	}
+	update["CorrelationId"] = "c0000000-0000-4000-8000-000000000001" // QualifyLead's
+	for _, body := range [][]byte{readBody(t, "qualifylead.json"), marshalJSON(t, update), readBody(t, "win-opportunity.json")} {
+		if code := f.post(t, hookKey, body, nil); code != http.StatusOK {
+			t.Fatalf("status = %d", code)
+		}
+	}
+
+	got := f.starter.allSignals()
+	if len(got) != 3 {
+		t.Fatalf("signals = %+v, want three", got)
+	}
+	if got[0].RequestID != got[1].RequestID {
+		t.Errorf("one decision signalled under request IDs %s and %s", got[0].RequestID, got[1].RequestID)
+	}
+	if got[2].RequestID == got[0].RequestID {
+		t.Errorf("the win has the qualification's request ID %s", got[2].RequestID)
 	}
 }

@@ -105,20 +105,20 @@ type fakeStarter struct {
 
 // signal is one signal the receiver sent a workflow directly.
 type signal struct {
-	WorkflowID, Name string
-	Payload          any
+	WorkflowID, Name, RequestID string
+	Payload                     any
 }
 
-func (f *fakeStarter) SignalWorkflow(_ context.Context, workflowID, runID, name string, arg any) error {
+func (f *fakeStarter) SignalOnce(_ context.Context, workflowID, name, requestID string, arg any) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.signalErr != nil {
 		return f.signalErr
 	}
-	if runID != "" {
-		return fmt.Errorf("signal to run %s: the receiver signals the current run", runID)
+	if requestID == "" {
+		return fmt.Errorf("signal %s without a request ID", name)
 	}
-	f.signals = append(f.signals, signal{WorkflowID: workflowID, Name: name, Payload: arg})
+	f.signals = append(f.signals, signal{WorkflowID: workflowID, Name: name, RequestID: requestID, Payload: arg})
 	return nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/google/uuid"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
@@ -26,10 +27,12 @@ import (
 // over 256 KB itself, so this leaves room to spare.
 const DefaultMaxBody = 1 << 20
 
-// Temporal starts and signals workflows; a Temporal client is one.
+// Temporal starts and signals workflows; TemporalClient is one.
 type Temporal interface {
 	ExecuteWorkflow(ctx context.Context, options client.StartWorkflowOptions, workflow any, args ...any) (client.WorkflowRun, error)
-	SignalWorkflow(ctx context.Context, workflowID, runID, signalName string, arg any) error
+	// SignalOnce signals a workflow's current run; a repeat with the same
+	// request ID adds nothing to its history.
+	SignalOnce(ctx context.Context, workflowID, signalName, requestID string, arg any) error
 }
 
 // Requests finds a decision's request in the Commerce register and keeps the
@@ -190,7 +193,8 @@ func (rc *Receiver) deliver(ctx context.Context, ev workflows.SalesEvent, log *s
 	}
 	workflowID := workflows.WorkflowID(requestID)
 	payload := workflows.SignalPayload(workflows.ResolvedSalesEvent{SalesEvent: ev, RequestID: requestID})
-	if err := rc.Temporal.SignalWorkflow(ctx, workflowID, "", ev.Signal, payload); err != nil {
+	signalID := uuid.NewSHA1(decisionSpace, []byte(ev.DecisionKey())).String()
+	if err := rc.Temporal.SignalOnce(ctx, workflowID, ev.Signal, signalID, payload); err != nil {
 		var closed *serviceerror.NotFound
 		if !errors.As(err, &closed) {
 			log.Warn("Decision not signalled; handing it over", "workflowId", workflowID, "error", err)
@@ -206,6 +210,9 @@ func (rc *Receiver) deliver(ctx context.Context, ev workflows.SalesEvent, log *s
 	}
 	return true
 }
+
+// decisionSpace derives a signal's request ID from the decision it carries.
+var decisionSpace = uuid.MustParse("5b0e7c1a-3f4d-4e8a-9c2b-6d1f0a7e3b95")
 
 // handOverTimeout bounds starting the SalesEvent workflow of one webhook.
 const handOverTimeout = 20 * time.Second

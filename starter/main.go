@@ -25,6 +25,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -143,7 +144,9 @@ func serve(ctx context.Context) error {
 	front.Routes(mux)
 	// A request registered whose start failed waits seconds, not minutes.
 	go front.KeepResuming(ctx, resumeEvery, resumeOlderThan)
-	(&saleshooks.Receiver{Temporal: c, Requests: store, Auth: cfg.WebhookAuth, MaxBody: int64(cfg.WebhookMaxBody),
+	hooksTemporal := saleshooks.TemporalClient{Client: c, Namespace: cmp.Or(opts.Namespace, client.DefaultNamespace),
+		DataConverter: opts.DataConverter, Identity: cmp.Or(opts.Identity, "onboarding starter: Sales webhooks")}
+	(&saleshooks.Receiver{Temporal: hooksTemporal, Requests: store, Auth: cfg.WebhookAuth, MaxBody: int64(cfg.WebhookMaxBody),
 		ProspectIDColumn: cfg.ProspectIDColumn, Logger: slog.Default(), Metrics: m.Handler()}).Routes(mux)
 
 	srv := &http.Server{

@@ -87,6 +87,20 @@ func StartOptions(requestID string) client.StartWorkflowOptions {
 // workflow, and so do the two webhooks of one decision (QualifyLead and the
 // lead's Update, Win and the opportunity's Update share their correlation).
 func SalesEventStartOptions(ev SalesEvent) client.StartWorkflowOptions {
+	return client.StartWorkflowOptions{
+		ID:                       salesEventIDPrefix + ev.DecisionKey(),
+		TaskQueue:                TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		StaticSummary:            "Sales " + ev.Message + " webhook: " + ev.Signal,
+	}
+}
+
+// DecisionKey names the decision a webhook carries: the signal, the record
+// it is about and the Dataverse operation that made it (its correlation ID,
+// shared by the message's webhook and the record's Update, else the event).
+// Two webhooks of one decision have the same key.
+func (ev SalesEvent) DecisionKey() string {
 	record := ev.LeadID
 	if ev.OpportunityID != "" && (ev.Signal == SignalOpportunityWon || ev.Signal == SignalOpportunityLost) {
 		record = ev.OpportunityID
@@ -95,13 +109,7 @@ func SalesEventStartOptions(ev SalesEvent) client.StartWorkflowOptions {
 	if ev.CorrelationID != "" {
 		operation = ev.CorrelationID
 	}
-	return client.StartWorkflowOptions{
-		ID:                       salesEventIDPrefix + ev.Signal + "-" + record + "-" + operation,
-		TaskQueue:                TaskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-		StaticSummary:            "Sales " + ev.Message + " webhook: " + ev.Signal,
-	}
+	return ev.Signal + "-" + record + "-" + operation
 }
 
 // WorkflowID is the workflow ID of one onboarding request. It is built from
