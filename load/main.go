@@ -16,6 +16,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
 	"os/signal"
 	"strconv"
@@ -35,6 +36,7 @@ func main() {
 		start    bool
 		expiry   time.Duration
 		extraEnv = envFlag{}
+		dynamic  = envFlag{}
 	)
 	flag.IntVar(&cfg.n, "n", 200, "onboarding requests per phase (one phase per -c level)")
 	flag.StringVar(&levels, "c", "16,48", "requests in flight at once: a list, one phase per level, such as 16,48")
@@ -46,8 +48,10 @@ func main() {
 	flag.BoolVar(&start, "start", false, "start a stack of its own on free ports and stop it at the end")
 	flag.BoolVar(&cfg.floor, "floor", true, "run the engine's floor (a bare workflow of the product's shape) before and after each phase")
 	flag.StringVar(&cfg.report, "report", "", "write charts and report.md into this directory")
+	flag.Float64Var(&cfg.rate, "rate", 0, "send the requests at this many per second at most (the -c level still caps those in flight); 0: as fast as the level allows")
 	flag.IntVar(&cfg.waiting, "waiting", 0, "instead of the phases: submit this many requests, keep them waiting for Sales, restart the worker, then disqualify them all (needs -start)")
 	flag.Var(extraEnv, "env", "KEY=VALUE for the worker, starter and stand-in of -start's stack, such as WORKER_STICKY_CACHE_SIZE=2000 (repeatable)")
+	flag.Var(dynamic, "dynamic", "KEY=VALUE of the dynamic config of -start's Temporal dev server, such as matching.numTaskqueueReadPartitions=1 (repeatable)")
 	flag.DurationVar(&expiry, "timeout", 0, "give up on the whole run after this long (default 30m, plus 0.5s per -waiting request)")
 	flag.Parse()
 
@@ -58,6 +62,9 @@ func main() {
 	if cfg.levels, err = parseLevels(levels); err != nil {
 		fatal(err)
 	}
+	if cfg.rate < 0 {
+		fatal(fmt.Errorf("-rate must not be negative"))
+	}
 	if cfg.n < 1 {
 		fatal(fmt.Errorf("-n must be at least 1"))
 	}
@@ -66,6 +73,9 @@ func main() {
 	}
 	if len(extraEnv) > 0 && !start {
 		fatal(fmt.Errorf("-env needs -start: it sets the environment of the stack's processes"))
+	}
+	if len(dynamic) > 0 && !start {
+		fatal(fmt.Errorf("-dynamic needs -start: it configures the stack's Temporal dev server"))
 	}
 	if expiry == 0 {
 		expiry = 30*time.Minute + time.Duration(cfg.waiting)*500*time.Millisecond
@@ -78,7 +88,7 @@ func main() {
 
 	var local *localStack
 	if start {
-		if local, err = startStack(ctx, &cfg, extraEnv, dynamicConfig(cfg)); err != nil {
+		if local, err = startStack(ctx, &cfg, extraEnv, dynamicConfig(cfg, dynamic)); err != nil {
 			fatal(err)
 		}
 	}
@@ -134,7 +144,11 @@ func runPhases(ctx context.Context, cfg config, local *localStack) bool {
 		if ctx.Err() != nil {
 			break
 		}
-		fmt.Printf("\n== %d in flight ==\n", c)
+		if cfg.rate > 0 {
+			fmt.Printf("\n== %d in flight at most, %g requests/s ==\n", c, cfg.rate)
+		} else {
+			fmt.Printf("\n== %d in flight ==\n", c)
+		}
 		p := runPhase(ctx, cfg, d, mp, fl, c)
 		if local != nil {
 			p.mem = local.productStats()
@@ -214,11 +228,14 @@ func runPhase(ctx context.Context, cfg config, d *driver, mp *mailpit, fl *floor
 // mutable-state cache holds 8096 workflows by default, fewer than the
 // waiting requests and their Sales event workflows, which would be read
 // from the database again and again once they all move.
-func dynamicConfig(cfg config) map[string]string {
-	if cfg.waiting == 0 {
-		return nil
+// Values given with -dynamic come on top.
+func dynamicConfig(cfg config, extra map[string]string) map[string]string {
+	out := map[string]string{}
+	if cfg.waiting > 0 {
+		out["history.hostLevelCacheMaxSize"] = strconv.Itoa(max(8096, 3*cfg.waiting))
 	}
-	return map[string]string{"history.hostLevelCacheMaxSize": strconv.Itoa(max(8096, 3*cfg.waiting))}
+	maps.Copy(out, extra)
+	return out
 }
 
 func parseLevels(s string) ([]int, error) {

@@ -28,9 +28,10 @@ type config struct {
 	standin  string
 	mailpit  string
 	temporal string
-	floor    bool   // run the engine's floor before and after each phase
-	report   string // directory for the charts and report.md; none when empty
-	waiting  int    // requests of the waiting mode; 0: the phases
+	floor    bool    // run the engine's floor before and after each phase
+	report   string  // directory for the charts and report.md; none when empty
+	waiting  int     // requests of the waiting mode; 0: the phases
+	rate     float64 // requests sent per second at most; 0: as fast as the level allows
 }
 
 // outcome is how the seller decides one request.
@@ -214,7 +215,19 @@ func (d *driver) run(ctx context.Context, c int, phase string, mails *mailChecke
 			}
 		})
 	}
+	var pace <-chan time.Time
+	if d.cfg.rate > 0 {
+		t := time.NewTicker(time.Duration(float64(time.Second) / d.cfg.rate))
+		defer t.Stop()
+		pace = t.C
+	}
 	for i := range plan {
+		if pace != nil && i > 0 {
+			select {
+			case <-pace:
+			case <-ctx.Done():
+			}
+		}
 		select {
 		case jobs <- i:
 		case <-ctx.Done():

@@ -247,6 +247,12 @@ func (s *Stack) StartTemporal(ctx context.Context) error {
 		// A worker that completes a workflow task takes the activities it
 		// schedules at once, without a round trip through the task queue.
 		"system.enableActivityEagerExecution": "true",
+		// One server with a few workers: one partition per task queue
+		// matches every task to a waiting poller; four (the default, for
+		// spreading a busy queue over a cluster's matching hosts) leave
+		// tasks waiting in one partition while pollers wait in another.
+		"matching.numTaskqueueReadPartitions":  "1",
+		"matching.numTaskqueueWritePartitions": "1",
 	}
 	maps.Copy(dynamic, s.opts.TemporalDynamicConfig)
 	for _, k := range slices.Sorted(maps.Keys(dynamic)) {
