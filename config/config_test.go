@@ -2,6 +2,7 @@ package config_test
 
 import (
 	"flag"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -58,23 +59,43 @@ func TestProductionNeedsItsSystems(t *testing.T) {
 }
 
 func TestWorkerTuning(t *testing.T) {
-	env := settings.Map(map[string]string{
-		"SALES_ENVIRONMENT_URL": "https://org.crm4.dynamics.com", "SALES_CLIENT_ID": "id", "SALES_CLIENT_SECRET": "s",
-		"SALES_TENANT_ID": "contoso.onmicrosoft.com", "SMTP_HOST": "smtp.example.net",
-		"WORKER_MAX_CONCURRENT_ACTIVITIES": "200", "WORKER_MAX_CONCURRENT_WORKFLOW_TASKS": "50",
-		"WORKER_WORKFLOW_POLLERS": "4", "WORKER_ACTIVITY_POLLERS": "8", "WORKER_STOP_TIMEOUT": "25s",
-	})
-	w := config.LoadWorker(env)
-	if err := env.Err(); err != nil {
-		t.Fatal(err)
+	load := func(extra map[string]string) config.Worker {
+		t.Helper()
+		vars := map[string]string{
+			"SALES_ENVIRONMENT_URL": "https://org.crm4.dynamics.com", "SALES_CLIENT_ID": "id", "SALES_CLIENT_SECRET": "s",
+			"SALES_TENANT_ID": "contoso.onmicrosoft.com", "SMTP_HOST": "smtp.example.net",
+			"WORKER_MAX_CONCURRENT_ACTIVITIES": "200", "WORKER_MAX_CONCURRENT_WORKFLOW_TASKS": "50",
+			"WORKER_WORKFLOW_POLLERS": "4", "WORKER_ACTIVITY_POLLERS": "8", "WORKER_STOP_TIMEOUT": "25s",
+		}
+		maps.Copy(vars, extra)
+		env := settings.Map(vars)
+		w := config.LoadWorker(env)
+		if err := env.Err(); err != nil {
+			t.Fatal(err)
+		}
+		return w
 	}
+
+	w := load(nil)
 	o := w.Tuning.Options()
 	if o.MaxConcurrentActivityExecutionSize != 200 || o.MaxConcurrentWorkflowTaskExecutionSize != 50 ||
-		o.MaxConcurrentWorkflowTaskPollers != 4 || o.MaxConcurrentActivityTaskPollers != 8 || o.WorkerStopTimeout != 25*time.Second {
+		o.WorkerStopTimeout != 25*time.Second {
 		t.Errorf("worker options = %+v", o)
+	}
+	// By default the SDK scales the pollers, up to the counts given.
+	if o.WorkflowTaskPollerBehavior == nil || o.ActivityTaskPollerBehavior == nil ||
+		o.MaxConcurrentWorkflowTaskPollers != 0 || o.MaxConcurrentActivityTaskPollers != 0 {
+		t.Errorf("default pollers: behaviors %v, %v; fixed counts %d, %d; want autoscaling only",
+			o.WorkflowTaskPollerBehavior, o.ActivityTaskPollerBehavior, o.MaxConcurrentWorkflowTaskPollers, o.MaxConcurrentActivityTaskPollers)
 	}
 	if w.Activities.SalesAppURL != "https://org.crm4.dynamics.com" {
 		t.Errorf("reminders link to %q, want the Sales environment", w.Activities.SalesAppURL)
+	}
+
+	o = load(map[string]string{"WORKER_POLLER_AUTOSCALING": "false"}).Tuning.Options()
+	if o.WorkflowTaskPollerBehavior != nil || o.MaxConcurrentWorkflowTaskPollers != 4 || o.MaxConcurrentActivityTaskPollers != 8 {
+		t.Errorf("fixed pollers: behavior %v, counts %d, %d; want 4 and 8",
+			o.WorkflowTaskPollerBehavior, o.MaxConcurrentWorkflowTaskPollers, o.MaxConcurrentActivityTaskPollers)
 	}
 }
 
