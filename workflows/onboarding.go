@@ -367,7 +367,7 @@ func (o *onboarding) step(ctx workflow.Context, kind stepKind, summary, activity
 		if err == nil || !errors.As(err, &appErr) || !appErr.NonRetryable() {
 			return err
 		}
-		if err := o.awaitOperator(ctx, summary, appErr.Type(), appErr.Message()); err != nil {
+		if err := o.awaitOperator(ctx, summary, appErr.Type(), appErr.Message(), nil); err != nil {
 			return err
 		}
 	}

@@ -180,8 +180,10 @@ func temporalCanceled(ctx workflow.Context) error {
 }
 
 // awaitOperator parks the request in NeedsAttention until an operator sends
-// SignalRetry (or corrects the request), and then restores the status it had.
-func (o *onboarding) awaitOperator(ctx workflow.Context, step, errorType, reason string) error {
+// SignalRetry (or corrects the request), or (v3) resolved holds, and then
+// restores the status it had. resolved is for a wait on Sales: a decision
+// that arrives at last needs nobody. nil waits for the operator only.
+func (o *onboarding) awaitOperator(ctx workflow.Context, step, errorType, reason string, resolved func() bool) error {
 	o.logger.Error("Step needs attention", "step", step, "errorType", errorType, "error", reason)
 	workflow.GetMetricsHandler(ctx).WithTags(map[string]string{"step": step}).Counter(metrics.RequestsNeedingAttention).Inc(1)
 	previous := o.state.Status
@@ -193,16 +195,24 @@ func (o *onboarding) awaitOperator(ctx workflow.Context, step, errorType, reason
 			"or end the request with the `%s` update.", step, reason, SignalRetry, UpdateCorrectRequest, UpdateAbandon))
 
 	seen := o.retries
+	if !o.v3 {
+		resolved = nil
+	}
+	decided := func() bool { return resolved != nil && resolved() }
 	if err := workflow.Await(ctx, func() bool {
-		return o.retries > seen || o.state.Abandonment != nil && !o.closing
+		return o.retries > seen || o.state.Abandonment != nil && !o.closing || decided()
 	}); err != nil {
 		return err
 	}
 	o.state.Attention = nil
-	if o.retries == seen {
+	switch {
+	case o.retries > seen:
+		o.logger.Info("Operator retries step", "step", step)
+	case o.state.Abandonment != nil:
 		return errAbandoned
+	default:
+		o.logger.Info("Sales decided: the request needs no operator any more", "step", step)
 	}
-	o.logger.Info("Operator retries step", "step", step)
 	o.markStatus(ctx, previous)
 	o.tryProspectStatus(ctx, previous)
 	return nil

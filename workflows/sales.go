@@ -214,7 +214,7 @@ func (o *onboarding) awaitSales(ctx workflow.Context, w salesWait, decided func(
 		if fired || o.checkSoon {
 			o.checkSoon = false
 			if stuck := o.checkSales(ctx); stuck != "" {
-				if err := o.awaitOperator(ctx, "Check Sales for a decision", "SalesStuck", stuck); err != nil {
+				if err := o.awaitOperator(ctx, "Check Sales for a decision", "SalesStuck", stuck, decided); err != nil {
 					return err
 				}
 				o.checkSoon = true
@@ -227,7 +227,7 @@ func (o *onboarding) awaitSales(ctx workflow.Context, w salesWait, decided func(
 				return err
 			}
 		}
-		if err := o.onLongWait(ctx, w); err != nil {
+		if err := o.onLongWait(ctx, w, decided); err != nil {
 			return err
 		}
 		if !done() && o.runIsLong(ctx) {
@@ -310,7 +310,7 @@ func (o *onboarding) reminded(kind EmailKind) bool {
 
 // onLongWait reminds the sales inbox of a request that waits long, and gives
 // it to an operator when it waits too long.
-func (o *onboarding) onLongWait(ctx workflow.Context, w salesWait) error {
+func (o *onboarding) onLongWait(ctx workflow.Context, w salesWait, decided func() bool) error {
 	if !o.v2 {
 		return nil
 	}
@@ -328,7 +328,7 @@ func (o *onboarding) onLongWait(ctx workflow.Context, w salesWait) error {
 	}
 	if !now.Before(since.Add(o.timing.GiveUpAfter)) {
 		reason := fmt.Sprintf("%s after %s", w.name, days(o.timing.GiveUpAfter))
-		return o.awaitOperator(ctx, "Wait for Sales", "SalesUndecided", reason)
+		return o.awaitOperator(ctx, "Wait for Sales", "SalesUndecided", reason, decided)
 	}
 	return nil
 }

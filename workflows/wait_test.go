@@ -269,3 +269,24 @@ func TestNinetyDayWaitStaysWithinTheRunBudget(t *testing.T) {
 	}
 	t.Logf("90 days: %d Sales checks in %d runs", checks, runs)
 }
+
+// TestDecisionAfterTheGiveUpNeedsNoOperator: a request that needed an
+// operator because Sales did not decide moves on by itself when Sales does.
+func TestDecisionAfterTheGiveUpNeedsNoOperator(t *testing.T) {
+	r := newTestRun(t)
+	req := testRequest()
+	req.SalesCheckInterval = 6 * time.Hour
+	stuck := r.stateAt(31 * day)
+	r.signalAt(32*day, SignalLeadDisqualified, LeadDisqualified{LeadID: "lead-1"})
+
+	st := r.execute(req)
+
+	assertEqual(t, "status after 31 days", stuck.Status, StatusNeedsAttention)
+	assertEqual(t, "status", st.Status, StatusRejected)
+	assertEqual(t, "decision", st.Decision, DecisionDisqualified)
+	assertSlice(t, "statuses", statuses(st), []Status{StatusReceived, StatusAwaitingQualification,
+		StatusNeedsAttention, StatusAwaitingQualification, StatusRejected})
+	if st.Attention != nil {
+		t.Errorf("attention = %+v, want none", st.Attention)
+	}
+}
