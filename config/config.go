@@ -38,6 +38,11 @@ type Worker struct {
 	OpsAddr string
 }
 
+// DefaultStickyCacheSize bounds the worker's memory however many requests
+// wait: a request waits for Sales for days, and one that moves again is
+// replayed from its short history in milliseconds.
+const DefaultStickyCacheSize = 2000
+
 // Tuning is how much work one worker takes on at once.
 type Tuning struct {
 	MaxConcurrentActivities      int
@@ -145,8 +150,8 @@ func LoadWorker(env *settings.Env) Worker {
 		ActivityPollers: env.Int("WORKER_ACTIVITY_POLLERS", 0, 0, 1000, "pollers of activity tasks, the most with autoscaling (0: 2)"),
 		PollerAutoscaling: env.Bool("WORKER_POLLER_AUTOSCALING", true,
 			"let the SDK scale the pollers between 1 and the counts above, by the server's hints (false: always the counts above)"),
-		StickyCacheSize: env.Int("WORKER_STICKY_CACHE_SIZE", 0, 0, 1000000,
-			"workflows kept in memory between tasks (0: the SDK's default, 10000)"),
+		StickyCacheSize: env.Int("WORKER_STICKY_CACHE_SIZE", DefaultStickyCacheSize, 0, 1000000,
+			"workflows kept in memory between tasks, about 70 KiB each; the others replay their history when they next move (0: the SDK's default, 10000)"),
 		StopTimeout: env.Duration("WORKER_STOP_TIMEOUT", 10*time.Second,
 			"how long running activities get to finish on SIGTERM; keep it under the orchestrator's grace period"),
 	}

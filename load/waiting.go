@@ -15,6 +15,7 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 	taskqueuepb "go.temporal.io/api/taskqueue/v1"
+	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/partner-onboarding/onboarding/sales"
 	"github.com/partner-onboarding/onboarding/workflows"
@@ -84,7 +85,21 @@ func runWaiting(ctx context.Context, cfg config, local *localStack) bool {
 	step("submit", took, fmt.Sprintf("%d of %d accepted, %.1f requests/s", count(samples, func(s *sample) bool { return s.id != "" }), n,
 		throughput(n, took)))
 
-	took = awaitAll(ctx, d, samples, "AwaitingQualification", func(s *sample, st workflows.State) bool {
+	tc, err := dialTemporal(ctx, cfg.temporal)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "load: Temporal, to count the requests:", err)
+		return false
+	}
+	defer tc.Close()
+	counter := func(status workflows.Status) func() (int64, error) {
+		query := fmt.Sprintf("WorkflowType = '%s' AND %s = '%s'", workflows.WorkflowName, workflows.OnboardingStatus.GetName(), status)
+		return func() (int64, error) {
+			resp, err := tc.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Query: query})
+			return resp.GetCount(), err
+		}
+	}
+
+	took = awaitAll(ctx, d, samples, "AwaitingQualification", counter(workflows.StatusAwaitingQualification), func(s *sample, st workflows.State) bool {
 		if st.LeadID != "" && s.toLead == 0 {
 			s.toLead = time.Since(s.began)
 		}
@@ -128,7 +143,7 @@ func runWaiting(ctx context.Context, cfg config, local *localStack) bool {
 	took = time.Since(decided)
 	step("disqualify every lead", took, fmt.Sprintf("%.1f leads/s", throughput(n, took)))
 
-	took = awaitAll(ctx, d, samples, "Rejected", func(s *sample, st workflows.State) bool {
+	took = awaitAll(ctx, d, samples, "Rejected", counter(workflows.StatusRejected), func(s *sample, st workflows.State) bool {
 		return st.Status == workflows.StatusApproved || st.Status == workflows.StatusRejected
 	})
 	for _, s := range samples {
@@ -256,10 +271,15 @@ func forEach(ctx context.Context, n, c int, f func(i int)) {
 	wg.Wait()
 }
 
-// awaitAll sweeps over the requests still on their way, a few GETs at a
-// time, until done holds for each (the state is kept in the sample) or ctx
-// ends; those left get an error. It prints progress now and then.
-func awaitAll(ctx context.Context, d *driver, samples []*sample, what string, done func(*sample, workflows.State) bool) time.Duration {
+// awaitAll waits until done holds for each request (the state is kept in
+// the sample) or ctx ends; those left get an error. Thousands of GETs a
+// second would load the front door more than the requests do, so it counts
+// the requests in the status first (Temporal's visibility, one call) and
+// sweeps over those still on their way, a few GETs at a time, only once the
+// count says they may all be there, or every 30 s. It prints progress now
+// and then.
+func awaitAll(ctx context.Context, d *driver, samples []*sample, what string, count func() (int64, error),
+	done func(*sample, workflows.State) bool) time.Duration {
 	began := time.Now()
 	var pending []*sample
 	for _, s := range samples {
@@ -269,9 +289,21 @@ func awaitAll(ctx context.Context, d *driver, samples []*sample, what string, do
 			s.err = fmt.Errorf("no request ID")
 		}
 	}
-	lastReport := time.Now()
+	lastReport, lastSweep := time.Now(), time.Time{}
 	for len(pending) > 0 && ctx.Err() == nil {
+		if n, err := count(); err == nil && n < int64(len(samples)) && time.Since(lastSweep) < 30*time.Second {
+			if time.Since(lastReport) >= 10*time.Second {
+				fmt.Printf("  %s: %d of %d after %s (Temporal's count)\n", what, n, len(samples), time.Since(began).Round(time.Second))
+				lastReport = time.Now()
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(sweepPause):
+			}
+			continue
+		}
 		sweep := time.Now()
+		lastSweep = sweep
 		var reached atomic.Int64
 		finished := make([]bool, len(pending))
 		statuses := make([]workflows.Status, len(pending))

@@ -40,7 +40,8 @@ func (s *Server) handleGet(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, out)
 		return
 	}
-	rows := q.apply(set.key, s.store.list(set.name, nil))
+	// Filter before copying: only the matching rows are copied out of the store.
+	rows := q.apply(set.key, s.store.list(set.name, q.matches))
 	value := make([]map[string]any, 0, len(rows))
 	for _, row := range rows {
 		value = append(value, render(set, row, q.selected, lookupNames))

@@ -281,10 +281,15 @@ func (c condition) equal(v any) bool {
 	return false
 }
 
+// matches reports whether a row passes every condition of the $filter.
+func (q query) matches(r record) bool {
+	return !slices.ContainsFunc(q.filter, func(c condition) bool { return !c.matches(r) })
+}
+
 func (q query) apply(key string, rows []record) []record {
 	var out []record
 	for _, r := range rows {
-		if !slices.ContainsFunc(q.filter, func(c condition) bool { return !c.matches(r) }) {
+		if q.matches(r) {
 			out = append(out, r)
 		}
 	}

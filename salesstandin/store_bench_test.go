@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
@@ -75,5 +76,35 @@ func writeSnapshot(tb testing.TB, dir string, data tables) {
 	}
 	if err := os.WriteFile(filepath.Join(dir, "sales.json"), b, 0o644); err != nil {
 		tb.Fatal(err)
+	}
+}
+
+// BenchmarkFindLeadByProspect measures the lookup the worker makes before it
+// creates a lead ($filter on the prospect ID column, $top=1): only the
+// matching row is copied out of the store, so the cost is a scan of the
+// rows, not a copy of them.
+func BenchmarkFindLeadByProspect(b *testing.B) {
+	for _, leads := range []int{100, 10_000} {
+		b.Run(fmt.Sprintf("leads=%d", leads), func(b *testing.B) {
+			dir := b.TempDir()
+			writeSnapshot(b, dir, qualifiedLeads(leads))
+			s, err := New(Config{DataDir: dir, ClientID: testClientID, ClientSecret: testClientSecret,
+				Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			set := s.sets[setLeads]
+			q, err := parseQuery(set, url.Values{"$filter": {testProspect + " eq 'PR-7'"}, "$top": {"1"}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if rows := q.apply(set.key, s.store.list(set.name, q.matches)); len(rows) != 1 {
+					b.Fatalf("found %d leads", len(rows))
+				}
+			}
+		})
 	}
 }
