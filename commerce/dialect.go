@@ -30,6 +30,27 @@ type beginner interface {
 type conn struct {
 	q        querier
 	postgres bool
+	// writes, for SQLite, lets one write of this process at a time at the
+	// file (nil inside a transaction, which holds it, and for PostgreSQL).
+	writes writeLock
+}
+
+// writeLock is a lock that gives up when the context ends. SQLite takes one
+// writer at a time; writers of one process that queue here instead of
+// spinning in SQLite's busy handler are served in turn, and leave the busy
+// timeout to the other process.
+type writeLock chan struct{}
+
+func (l writeLock) lock(ctx context.Context) (unlock func(), err error) {
+	if l == nil {
+		return func() {}, nil
+	}
+	select {
+	case l <- struct{}{}:
+		return func() { <-l }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 func (c conn) bind(query string) string {
@@ -40,6 +61,11 @@ func (c conn) bind(query string) string {
 }
 
 func (c conn) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	unlock, err := c.writes.lock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	return c.q.ExecContext(ctx, c.bind(query), args...)
 }
 
@@ -84,6 +110,12 @@ func numberPlaceholders(query string) string {
 
 // inTx runs fn in a transaction, committing when it returns nil.
 func (s *Store) inTx(ctx context.Context, fn func(tx conn) error) error {
+	// Under SQLite every transaction here writes (BEGIN IMMEDIATE).
+	unlock, err := s.db.writes.lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	return inTx(ctx, s.pool, s.db.postgres, fn)
 }
 

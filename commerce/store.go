@@ -118,6 +118,9 @@ func openPostgres(ctx context.Context, dsn string) (*Store, error) {
 // newStore migrates db; name says which database in errors, without a password.
 func newStore(ctx context.Context, db *sql.DB, backend, name string) (*Store, error) {
 	s := &Store{pool: db, backend: backend, db: conn{q: db, postgres: backend == BackendPostgres}}
+	if backend == BackendSQLite {
+		s.db.writes = make(writeLock, 1)
+	}
 	if err := s.migrate(ctx); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("migrate commerce database %s: %w", name, err)

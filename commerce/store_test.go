@@ -539,3 +539,67 @@ func TestRequestOfSalesRecord(t *testing.T) {
 		}
 	})
 }
+
+// TestWriteLockGivesUpWithItsContext: a SQLite write waits its turn behind
+// the process's other writes, and no longer than its context.
+func TestWriteLockGivesUpWithItsContext(t *testing.T) {
+	l := make(writeLock, 1)
+	unlock, err := l.lock(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := l.lock(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("second lock while held: err = %v, want the context's", err)
+	}
+	unlock()
+	unlock, err = l.lock(context.Background())
+	if err != nil {
+		t.Errorf("lock after unlock: %v", err)
+	}
+	unlock()
+	if u, err := writeLock(nil).lock(ctx); err != nil || u == nil {
+		t.Errorf("no lock (PostgreSQL): %v", err)
+	}
+}
+
+// TestConcurrentWritesOfTwoProcesses: two stores on one SQLite file (two
+// processes, as the starter and the worker) write at once; none is refused.
+func TestConcurrentWritesOfTwoProcesses(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "commerce.db")
+	a, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	var wg sync.WaitGroup
+	errs := make(chan error, 200)
+	for i := range 200 {
+		s := a
+		if i%2 == 1 {
+			s = b
+		}
+		wg.Go(func() {
+			id := fmt.Sprintf("req-%d", i)
+			if err := s.RegisterProspect(ctx, prospect(id, id+"@example.com")); err != nil {
+				errs <- err
+				return
+			}
+			if err := s.RecordLead(ctx, id, "lead-"+id); err != nil {
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
