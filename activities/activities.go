@@ -112,7 +112,12 @@ func (a *Activities) Register(w worker.ActivityRegistry) {
 // marks its workflow started. The front door usually registered it already;
 // then only the mark changes.
 func (a *Activities) RegisterProspect(ctx context.Context, req workflows.Request) error {
-	if err := a.commerce.RegisterProspect(ctx, ProspectOf(req)); err != nil {
+	if req.IsClaim() {
+		// A claim: the front door registered the request with its data.
+		if _, err := a.commerce.GetProspect(ctx, req.RequestID); err != nil {
+			return commerceError("read prospect "+req.RequestID, err)
+		}
+	} else if err := a.commerce.RegisterProspect(ctx, ProspectOf(req)); err != nil {
 		return commerceError("register prospect", err)
 	}
 	if err := a.commerce.MarkProspectStarted(ctx, req.RequestID); err != nil {
@@ -126,9 +131,13 @@ func (a *Activities) RegisterProspect(ctx context.Context, req workflows.Request
 // a worker that died mid-call) finds the first lead instead of making a second.
 func (a *Activities) CreateLead(ctx context.Context, req workflows.Request) (string, error) {
 	defer keepAlive(ctx)()
+	req, err := a.requestData(ctx, req)
+	if err != nil {
+		return "", err
+	}
 	id, created, err := a.sales.EnsureLead(ctx, leadOf(req))
 	if err != nil {
-		return "", salesError("create lead for prospect "+req.RequestID, err)
+		return "", redact(salesError("create lead for prospect "+req.RequestID, err), req)
 	}
 	// The lead, the status it brings (AwaitingQualification) and the mark
 	// that the workflow runs, in one statement.
@@ -161,18 +170,87 @@ func leadOf(req workflows.Request) sales.Lead {
 // CorrectRequest carries an operator's correction to the lead in Sales
 // (while it is open) and to the prospect register. Sales goes first: a
 // failure there leaves the register as it was, and the Update reports it.
-func (a *Activities) CorrectRequest(ctx context.Context, in workflows.CorrectRequestInput) error {
+//
+// A request's claim comes with the correction itself: it is applied to the
+// register's data here, validated as the front door validates a request,
+// and the names of the fields it changed are the answer.
+func (a *Activities) CorrectRequest(ctx context.Context, in workflows.CorrectRequestInput) ([]string, error) {
 	defer keepAlive(ctx)()
-	if in.LeadID != "" {
-		if err := a.sales.UpdateLead(ctx, in.LeadID, leadOf(in.Request)); err != nil {
-			return salesError("correct lead "+in.LeadID, err)
+	req, fields := in.Request, []string(nil)
+	if in.Correction != nil {
+		current, err := a.requestData(ctx, in.Request.Claim())
+		if err != nil {
+			return nil, err
+		}
+		if req, fields, err = workflows.ApplyCorrection(current, *in.Correction); err != nil {
+			return nil, temporal.NewNonRetryableApplicationError(err.Error(), ErrorCommerceRejected, nil)
 		}
 	}
-	if err := a.commerce.CorrectProspect(ctx, ProspectOf(in.Request)); err != nil {
-		return commerceError("correct prospect "+in.Request.RequestID, err)
+	if in.LeadID != "" {
+		if err := a.sales.UpdateLead(ctx, in.LeadID, leadOf(req)); err != nil {
+			return nil, redact(salesError("correct lead "+in.LeadID, err), req, in.Request)
+		}
 	}
-	a.logger(ctx).Info("Request corrected", "leadUpdated", in.LeadID != "")
-	return nil
+	if err := a.commerce.CorrectProspect(ctx, ProspectOf(req)); err != nil {
+		return nil, redact(commerceError("correct prospect "+req.RequestID, err), req, in.Request)
+	}
+	a.logger(ctx).Info("Request corrected", "leadUpdated", in.LeadID != "", "fields", strings.Join(fields, ","))
+	return fields, nil
+}
+
+// requestData is the request with its data: a claim's from the register.
+func (a *Activities) requestData(ctx context.Context, req workflows.Request) (workflows.Request, error) {
+	if !req.IsClaim() {
+		return req, nil
+	}
+	p, err := a.commerce.GetProspect(ctx, req.RequestID)
+	if err != nil {
+		return req, commerceError("read prospect "+req.RequestID, err)
+	}
+	full := RequestOf(p)
+	full.ReceivedAt, full.Timing = req.ReceivedAt, req.Timing
+	return full, nil
+}
+
+// RequestOf rebuilds a request from its entry in the prospect register.
+func RequestOf(p commerce.Prospect) workflows.Request {
+	return workflows.Request{
+		RequestID: p.RequestID,
+		Company: workflows.Company{Name: p.CompanyName, TaxID: p.TaxID, Address: workflows.Address{
+			Street: p.Street, City: p.City, PostalCode: p.PostalCode, CountryCode: p.CountryCode}},
+		Requester: workflows.Requester{FirstName: p.FirstName, LastName: p.LastName, Email: p.Email,
+			Phone: p.Phone, JobTitle: p.JobTitle},
+		Locale:     p.Locale,
+		Comments:   p.Comments,
+		ReceivedAt: p.CreatedAt,
+	}
+}
+
+// redact takes the requests' personal data out of an error's message and
+// its causes, which Temporal records in the history and the worker logs: a
+// Sales or database error may quote the values it refused. What is left
+// keeps the error's type and whether a retry may help.
+func redact(err error, reqs ...workflows.Request) error {
+	if err == nil {
+		return nil
+	}
+	var pairs []string
+	for _, r := range reqs {
+		for _, v := range []string{r.Requester.Email, r.Requester.FirstName, r.Requester.LastName, r.Requester.Phone,
+			r.Requester.JobTitle, r.Company.Address.Street, r.Company.TaxID} {
+			if len(strings.TrimSpace(v)) >= 2 {
+				pairs = append(pairs, v, "[redacted]")
+			}
+		}
+	}
+	clean := strings.NewReplacer(pairs...).Replace
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) {
+		return errors.New(clean(err.Error()))
+	}
+	// The message holds the cause's text already; the cause is left out.
+	return temporal.NewApplicationErrorWithOptions(clean(appErr.Message()), appErr.Type(), temporal.ApplicationErrorOptions{
+		NonRetryable: appErr.NonRetryable(), NextRetryDelay: appErr.NextRetryDelay()})
 }
 
 func (a *Activities) SetProspectStatus(ctx context.Context, in workflows.ProspectStatus) error {

@@ -130,9 +130,11 @@ func (s *Service) submit(w http.ResponseWriter, r *http.Request) {
 			writeError(w, http.StatusServiceUnavailable, "the request could not be read; try again")
 			return
 		}
-		req, status = RequestOf(pending), workflows.Status(pending.Status)
+		req, status = activities.RequestOf(pending), workflows.Status(pending.Status)
 	}
 	req.Timing = s.Timing
+	// The workflow gets the request's claim: the register holds its data.
+	req = req.Claim()
 	if err := s.start(r.Context(), req); err != nil {
 		s.Logger.Error("Could not start onboarding", "requestId", id, "error", err)
 		writeError(w, http.StatusServiceUnavailable, "the request is registered but its processing could not start; send it again to retry")
@@ -290,7 +292,7 @@ func (s *Service) resume(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	req := RequestOf(p)
+	req := activities.RequestOf(p).Claim()
 	req.Timing = s.Timing
 	_, err = s.Temporal.ExecuteWorkflow(ctx, workflows.StartOptions(id), workflows.WorkflowName, req)
 	var already *serviceerror.WorkflowExecutionAlreadyStarted
@@ -336,20 +338,6 @@ func (s *Service) addLateDecisions(ctx context.Context, st *workflows.State) err
 		}
 	}
 	return nil
-}
-
-// RequestOf rebuilds a request from its entry in the prospect register.
-func RequestOf(p commerce.Prospect) workflows.Request {
-	return workflows.Request{
-		RequestID: p.RequestID,
-		Company: workflows.Company{Name: p.CompanyName, TaxID: p.TaxID, Address: workflows.Address{
-			Street: p.Street, City: p.City, PostalCode: p.PostalCode, CountryCode: p.CountryCode}},
-		Requester: workflows.Requester{FirstName: p.FirstName, LastName: p.LastName, Email: p.Email,
-			Phone: p.Phone, JobTitle: p.JobTitle},
-		Locale:     p.Locale,
-		Comments:   p.Comments,
-		ReceivedAt: p.CreatedAt,
-	}
 }
 
 // decode reads the JSON body strictly: unknown fields and wrong types are

@@ -24,6 +24,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 
+	"github.com/partner-onboarding/onboarding/activities"
 	"github.com/partner-onboarding/onboarding/commerce"
 	"github.com/partner-onboarding/onboarding/intake"
 	"github.com/partner-onboarding/onboarding/workflows"
@@ -277,11 +278,19 @@ func TestSubmitStartsOnboarding(t *testing.T) {
 	if got.ReceivedAt.Before(before) || got.ReceivedAt.After(after) {
 		t.Errorf("ReceivedAt = %v; want between %v and %v", got.ReceivedAt, before, after)
 	}
+	// The workflow gets the claim; the register has the request, trimmed
+	// and with its defaults.
+	claim := workflows.Request{RequestID: a.ID, ReceivedAt: got.ReceivedAt}
+	claim.SalesCheckInterval = checkEvery
+	if !reflect.DeepEqual(got, claim) {
+		t.Errorf("input = %+v\nwant    %+v", got, claim)
+	}
 	want := validRequest()
-	want.RequestID, want.ReceivedAt, want.SalesCheckInterval = a.ID, got.ReceivedAt, checkEvery
-	want.Locale, want.Comments = "en", "We buy about 400 units a month."
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("input = %+v\nwant    %+v", got, want)
+	want.RequestID, want.Locale, want.Comments = a.ID, "en", "We buy about 400 units a month."
+	registered := activities.RequestOf(p)
+	registered.ReceivedAt = time.Time{}
+	if !reflect.DeepEqual(registered, want) {
+		t.Errorf("registered = %+v\nwant         %+v", registered, want)
 	}
 }
 
@@ -362,8 +371,11 @@ func TestSubmitPendingDuplicate(t *testing.T) {
 	// The start is repeated for the pending request only: it joins its workflow.
 	starts := f.temporal.recorded()
 	if len(starts) != 2 || starts[1].Options.ID != workflows.WorkflowID(first.ID) ||
-		starts[1].Args[0].(workflows.Request).Company.Name != "Contoso Supplies B.V." {
+		starts[1].Args[0].(workflows.Request).RequestID != first.ID {
 		t.Errorf("starts = %+v", starts)
+	}
+	if p, err := f.store.GetProspect(context.Background(), first.ID); err != nil || p.CompanyName != "Contoso Supplies B.V." {
+		t.Errorf("register = %+v, %v; want the first submission's company", p, err)
 	}
 
 	// A decided request lets the same requester apply again.
@@ -574,3 +586,33 @@ func validRequest() workflows.Request {
 }
 
 func jsonValueOf(raw []byte, v any) error { return json.Unmarshal(raw, v) }
+
+// The workflow's input is the request's claim: Temporal's history never
+// holds the requester's data, which the register keeps.
+func TestWorkflowStartsWithTheClaimOnly(t *testing.T) {
+	f := newFixture(t)
+	code, accepted := f.submit(t, requestJSON("mia.jansen@contoso.example"))
+	if code != http.StatusAccepted {
+		t.Fatalf("submit = %d %+v", code, accepted)
+	}
+	starts := f.temporal.recorded()
+	if len(starts) != 1 {
+		t.Fatalf("starts = %+v", starts)
+	}
+	req := starts[0].Args[0].(workflows.Request)
+	if req.RequestID != accepted.ID || !req.IsClaim() || req.ReceivedAt.IsZero() {
+		t.Errorf("workflow input = %+v; want the claim of %s", req, accepted.ID)
+	}
+	input, err := json.Marshal(starts[0].Args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, personal := range []string{"mia.jansen", "Mia", "Jansen", "Contoso"} {
+		if strings.Contains(string(input), personal) {
+			t.Errorf("workflow input %s holds %q", input, personal)
+		}
+	}
+	if p, err := f.store.GetProspect(context.Background(), accepted.ID); err != nil || p.Email != "mia.jansen@contoso.example" {
+		t.Errorf("register = %+v, %v; want the request's data", p, err)
+	}
+}

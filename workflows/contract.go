@@ -132,7 +132,11 @@ const (
 )
 
 // Request is one onboarding request as the B2B site sends it, plus the ID
-// the front door gave it. It is the workflow's input.
+// the front door gave it. It is the workflow's input: since the front door
+// registers every request in the Commerce register before it starts the
+// workflow, a request starts as its claim (Claim), without the personal
+// data, and the steps that need that data read it from the register.
+// Requests started before carry it in full.
 type Request struct {
 	RequestID  string    `json:"id"`
 	Company    Company   `json:"company"`
@@ -144,6 +148,19 @@ type Request struct {
 	// Resume is set only when the workflow continues as new while it waits
 	// for Sales: it carries everything already done.
 	Resume *State `json:"resume,omitempty"`
+}
+
+// Claim is the request without its personal data and the B2B site's
+// fields: its ID, when it arrived, its timing. Workflow inputs, histories
+// and activity inputs carry the claim; the Commerce register holds the rest.
+func (r Request) Claim() Request {
+	return Request{RequestID: r.RequestID, ReceivedAt: r.ReceivedAt, Timing: r.Timing, Resume: r.Resume}
+}
+
+// IsClaim reports whether the request carries none of the B2B site's fields,
+// so that its data is read from the register.
+func (r Request) IsClaim() bool {
+	return r.Company == (Company{}) && r.Requester == (Requester{}) && r.Locale == "" && r.Comments == ""
 }
 
 // Timing says how long the request waits for Sales before it does
@@ -390,11 +407,15 @@ type ProspectStatus struct {
 	AttentionStep string `json:"attentionStep,omitempty"`
 }
 
-// CorrectRequestInput carries a corrected request to the register and,
-// while the lead is open, to the lead in Sales.
+// CorrectRequestInput carries a correction to the register and, while the
+// lead is open, to the lead in Sales. A request's claim comes with the
+// Correction, which the activity applies to the register's data (and
+// answers the names of the fields it changed); a request that carries its
+// data in full comes corrected already.
 type CorrectRequestInput struct {
-	Request Request `json:"request"`
-	LeadID  string  `json:"leadId,omitempty"`
+	Request    Request     `json:"request"`
+	Correction *Correction `json:"correction,omitempty"`
+	LeadID     string      `json:"leadId,omitempty"`
 }
 
 type ImportCustomersInput struct {

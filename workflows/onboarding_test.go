@@ -31,6 +31,9 @@ type salesFake struct {
 	// onCheck runs inside each CheckSales call, before it answers.
 	onCheck   func()
 	reminders []Email
+	// registered is the register's copy of the request, which a claim's
+	// steps read and a claim's corrections change.
+	registered Request
 }
 
 func (f *salesFake) record(name string) error {
@@ -63,6 +66,9 @@ func (f *salesFake) RegisterProspect(_ context.Context, _ Request) error {
 // CreateLead also records the status it brings, as the real step does.
 func (f *salesFake) CreateLead(_ context.Context, req Request) (string, error) {
 	f.mu.Lock()
+	if req.IsClaim() {
+		req = f.registered
+	}
 	f.leadInputs = append(f.leadInputs, req)
 	f.mu.Unlock()
 	if err := f.record(ActivityCreateLead); err != nil {
@@ -93,14 +99,25 @@ func (f *salesFake) ApprovePartner(_ context.Context, _ HierarchyInput) (string,
 	return "hierarchy-1", nil
 }
 
-func (f *salesFake) CorrectRequest(_ context.Context, in CorrectRequestInput) error {
+// CorrectRequest applies a claim's correction to the register's copy, as
+// the real step does.
+func (f *salesFake) CorrectRequest(_ context.Context, in CorrectRequestInput) ([]string, error) {
 	if err := f.record(ActivityCorrectRequest); err != nil {
-		return err
+		return nil, err
 	}
 	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.corrections = append(f.corrections, in)
-	f.mu.Unlock()
-	return nil
+	if in.Correction == nil {
+		f.registered = in.Request
+		return nil, nil
+	}
+	corrected, fields, err := ApplyCorrection(f.registered, *in.Correction)
+	if err != nil {
+		return nil, temporal.NewNonRetryableApplicationError(err.Error(), "CommerceRejected", nil)
+	}
+	f.registered = corrected
+	return fields, nil
 }
 
 func (f *salesFake) SetProspectStatus(_ context.Context, in ProspectStatus) error {
@@ -175,7 +192,7 @@ func newTestRun(t *testing.T) *testRun {
 func newEnvironment(suite *testsuite.WorkflowTestSuite) (*testsuite.TestWorkflowEnvironment, *salesFake) {
 	env := suite.NewTestWorkflowEnvironment()
 	env.RegisterWorkflowWithOptions(PartnerOnboarding, workflow.RegisterOptions{Name: WorkflowName})
-	f := &salesFake{fail: map[string][]error{}}
+	f := &salesFake{fail: map[string][]error{}, registered: testRequest()}
 	for name, fn := range map[string]any{
 		ActivityRegisterProspect:        f.RegisterProspect,
 		ActivityCreateLead:              f.CreateLead,
@@ -489,6 +506,10 @@ func TestLongWaitContinuesAsNewWithItsState(t *testing.T) {
 	}
 	if next.Resume == nil || next.Resume.LeadID != "lead-1" || next.Resume.Closing == nil {
 		t.Fatalf("carried state = %+v, want the lead and the early win", next.Resume)
+	}
+	// The next run carries the claim: the register holds the request's data.
+	if !next.IsClaim() || next.RequestID != req.RequestID {
+		t.Errorf("next run's input = %+v, want the claim of %s", next, req.RequestID)
 	}
 
 	second := newTestRun(t)

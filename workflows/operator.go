@@ -54,9 +54,57 @@ func (o *onboarding) decided() string {
 }
 
 // corrected is the request with the correction's fields applied and
-// validated, and the names of the fields it changed.
+// validated, and the names of the fields it changed. A request's claim has
+// no data to apply the correction to: then the correction's own fields are
+// validated, and the activity applies it to the register's data.
 func (o *onboarding) corrected(c Correction) (Request, []string, error) {
-	req := o.request
+	if o.request.IsClaim() {
+		if err := ValidateCorrection(c); err != nil {
+			return Request{}, nil, err
+		}
+		return o.request, nil, nil
+	}
+	return ApplyCorrection(o.request, c)
+}
+
+// correctionProbe is a valid request whose every field a correction may
+// replace, so that validating a correction applied to it reports the
+// correction's own invalid fields only.
+var correctionProbe = Request{
+	Company: Company{Name: "Probe", Address: Address{Street: "Probe 1", City: "Probe", PostalCode: "1", CountryCode: "DE"}},
+	Requester: Requester{FirstName: "Probe", LastName: "Probe", Email: "probe@probe.example"},
+	Locale:    "en",
+}
+
+// ValidateCorrection checks the fields a correction gives, with the front
+// door's messages, and that it gives at least one.
+func ValidateCorrection(c Correction) error {
+	if _, given := applyCorrection(Request{}, c); len(given) == 0 {
+		return errors.New("the correction changes no field")
+	}
+	probe, _ := applyCorrection(correctionProbe, c)
+	if errs := Validate(&probe); len(errs) > 0 {
+		return errors.New("invalid correction: " + FieldErrors(errs))
+	}
+	return nil
+}
+
+// ApplyCorrection is req with the correction's fields applied and
+// validated, and the names of the fields it changed.
+func ApplyCorrection(req Request, c Correction) (Request, []string, error) {
+	req, fields := applyCorrection(req, c)
+	if errs := Validate(&req); len(errs) > 0 {
+		return Request{}, nil, errors.New("invalid correction: " + FieldErrors(errs))
+	}
+	if len(fields) == 0 {
+		return Request{}, nil, errors.New("the correction changes no field")
+	}
+	return req, fields, nil
+}
+
+// applyCorrection is req with the correction's non-empty fields set, and
+// the names of the fields whose value changed.
+func applyCorrection(req Request, c Correction) (Request, []string) {
 	var fields []string
 	set := func(name string, dst *string, v string) {
 		if v = strings.TrimSpace(v); v != "" && v != *dst {
@@ -76,13 +124,7 @@ func (o *onboarding) corrected(c Correction) (Request, []string, error) {
 	set("requester.phone", &req.Requester.Phone, c.Requester.Phone)
 	set("requester.jobTitle", &req.Requester.JobTitle, c.Requester.JobTitle)
 	set("locale", &req.Locale, c.Locale)
-	if errs := Validate(&req); len(errs) > 0 {
-		return Request{}, nil, errors.New("invalid correction: " + FieldErrors(errs))
-	}
-	if len(fields) == 0 {
-		return Request{}, nil, errors.New("the correction changes no field")
-	}
-	return req, fields, nil
+	return req, fields
 }
 
 func (o *onboarding) validateCorrection(c Correction) error {
@@ -109,14 +151,21 @@ func (o *onboarding) correctRequest(ctx workflow.Context, c Correction) (State, 
 		return o.state, err
 	}
 	in := CorrectRequestInput{Request: req}
+	if req.IsClaim() {
+		in.Correction = &c
+	}
 	if o.state.Qualification == nil && o.state.Disqualification == nil {
 		in.LeadID = o.state.LeadID
 	}
 	opts := activityOptions(salesCall, "Correct the request's data")
 	opts.RetryPolicy.MaximumAttempts = 5 // the operator waits for the answer
 	actx := workflow.WithActivityOptions(ctx, opts)
-	if err := workflow.ExecuteActivity(actx, ActivityCorrectRequest, in).Get(actx, nil); err != nil {
+	var changed []string
+	if err := workflow.ExecuteActivity(actx, ActivityCorrectRequest, in).Get(actx, &changed); err != nil {
 		return o.state, fmt.Errorf("correction not written: %w", err)
+	}
+	if in.Correction != nil {
+		fields = changed
 	}
 	o.request = req
 	o.state.Corrections = append(o.state.Corrections, Corrected{

@@ -89,6 +89,54 @@ func TestCorrectionFixesTheRequestAndRunsTheFailedStepAgain(t *testing.T) {
 		StatusReceived, StatusNeedsAttention, StatusReceived, StatusAwaitingQualification, StatusRejected})
 }
 
+// A request started as its claim has no data in the workflow: its
+// correction is validated field by field, applied to the register's data
+// by the step, and the lead's step runs again on the corrected register.
+func TestCorrectionOfAClaim(t *testing.T) {
+	r := newTestRun(t)
+	r.fake.fail[ActivityCreateLead] = []error{invalidLead()}
+	bad := r.updateAt(time.Hour, UpdateCorrectRequest, Correction{
+		Requester: Requester{Email: "not-an-address", FirstName: strings.Repeat("x", 51)}})
+	empty := r.updateAt(80*time.Minute, UpdateCorrectRequest, Correction{Operator: "ops"})
+	same := r.updateAt(90*time.Minute, UpdateCorrectRequest, Correction{Requester: Requester{LastName: "Example"}})
+	good := r.updateAt(2*time.Hour, UpdateCorrectRequest, Correction{
+		Requester: Requester{LastName: "Lovelace"}, Company: Company{Name: "Contoso Tools AG"},
+		Operator: "ops", Reason: "the surname was mistyped"})
+	r.signalAt(3*time.Hour, SignalLeadDisqualified, LeadDisqualified{LeadID: "lead-1"})
+
+	st := r.execute(testRequest().Claim())
+
+	if bad.rejected == nil ||
+		!strings.Contains(bad.rejected.Error(), "requester.email must be a plain email address") ||
+		!strings.Contains(bad.rejected.Error(), "requester.firstName must be at most 50 characters") {
+		t.Errorf("invalid correction: rejected = %v, want the intake's per-field messages", bad.rejected)
+	}
+	if empty.rejected == nil || !strings.Contains(empty.rejected.Error(), "changes no field") {
+		t.Errorf("correction that gives no field: rejected = %v", empty.rejected)
+	}
+	// Only the register knows that this one changes nothing: the step says so.
+	if same.rejected != nil || same.err == nil || !strings.Contains(same.err.Error(), "changes no field") {
+		t.Errorf("correction that changes nothing: rejected = %v, err = %v", same.rejected, same.err)
+	}
+	if good.rejected != nil || !good.completed || good.err != nil {
+		t.Fatalf("valid correction: rejected = %v, err = %v", good.rejected, good.err)
+	}
+	for _, c := range r.fake.corrections {
+		if !c.Request.IsClaim() || c.Correction == nil {
+			t.Errorf("correction step input = %+v, want the claim and the correction", c)
+		}
+	}
+	assertEqual(t, "lead attempts", r.fake.count(ActivityCreateLead), 2)
+	if got := r.fake.leadInputs[1]; got.Requester.LastName != "Lovelace" || got.Company.Name != "Contoso Tools AG" {
+		t.Errorf("the lead step ran again on %+v, want the corrected register", got.Requester)
+	}
+	if len(st.Corrections) != 1 || !slices.Equal(st.Corrections[0].Fields, []string{"company.name", "requester.lastName"}) ||
+		st.Corrections[0].Operator != "ops" {
+		t.Errorf("corrections in state = %+v", st.Corrections)
+	}
+	assertEqual(t, "status", st.Status, StatusRejected)
+}
+
 func TestCorrectionWhileWaitingUpdatesTheOpenLead(t *testing.T) {
 	r := newTestRun(t)
 	r.updateAt(time.Hour, UpdateCorrectRequest, Correction{Requester: Requester{Phone: "+49 30 1234567"}})

@@ -383,7 +383,8 @@ func (o *onboarding) continueAsNew(ctx workflow.Context) error {
 		return err
 	}
 	o.drainSignals(ctx)
-	next := o.request
+	// The next run carries the request's claim: the register holds its data.
+	next := o.request.Claim()
 	state := o.state
 	next.Resume = &state
 	o.logger.Info("Continuing as new", "status", o.state.Status)
