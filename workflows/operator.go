@@ -71,7 +71,7 @@ func (o *onboarding) corrected(c Correction) (Request, []string, error) {
 // replace, so that validating a correction applied to it reports the
 // correction's own invalid fields only.
 var correctionProbe = Request{
-	Company: Company{Name: "Probe", Address: Address{Street: "Probe 1", City: "Probe", PostalCode: "1", CountryCode: "DE"}},
+	Company:   Company{Name: "Probe", Address: Address{Street: "Probe 1", City: "Probe", PostalCode: "1", CountryCode: "DE"}},
 	Requester: Requester{FirstName: "Probe", LastName: "Probe", Email: "probe@probe.example"},
 	Locale:    "en",
 }
