@@ -82,7 +82,19 @@ func (l *lazyProduct) stop(failed bool) {
 func TestMain(m *testing.M) {
 	flag.Parse()
 	code := m.Run()
-	for _, l := range []*lazyProduct{&webhookProduct, &checkingProduct, &patientProduct, &webUIProduct, &longWaitProduct} {
+	products := []*lazyProduct{&webhookProduct, &checkingProduct, &patientProduct, &webUIProduct, &longWaitProduct}
+	// No line of our processes' logs carries a requester's personal data,
+	// whatever the tests made them do (errors of Sales and SMTP included).
+	for _, l := range products {
+		if l.p == nil {
+			continue
+		}
+		if found := personalDataIn(l.p.logs.String()); len(found) > 0 {
+			fmt.Fprintf(os.Stderr, "FAIL: personal data in the product's logs:\n%s\n", strings.Join(found, "\n"))
+			code = 1
+		}
+	}
+	for _, l := range products {
 		l.stop(code != 0)
 	}
 	os.Exit(code)
