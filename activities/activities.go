@@ -103,6 +103,7 @@ func (a *Activities) Register(w worker.ActivityRegistry) {
 		workflows.ActivityApprovePartner:          a.ApprovePartner,
 		workflows.ActivityResolveSalesEvent:       a.ResolveSalesEvent,
 		workflows.ActivityRecordSalesEvent:        a.RecordSalesEvent,
+		workflows.ActivityErasePersonalData:       a.ErasePersonalData,
 	} {
 		w.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
 	}
@@ -305,6 +306,10 @@ func (a *Activities) SendEmail(ctx context.Context, in workflows.Email) error {
 	p, err := a.commerce.GetProspect(ctx, in.RequestID)
 	if err != nil {
 		return commerceError("read prospect "+in.RequestID, err)
+	}
+	if !p.PersonalDataErasedAt.IsZero() && !reminder(in.Kind) {
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("request %s has no recipient: its personal data was erased on %s (retention)",
+			in.RequestID, p.PersonalDataErasedAt.Format(time.DateOnly)), ErrorMailRejected, nil)
 	}
 	to, toName, locale := p.Email, strings.TrimSpace(p.FirstName+" "+p.LastName), p.Locale
 	data := emailData{
