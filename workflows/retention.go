@@ -83,7 +83,7 @@ func ErasePersonalDataWorkflow(ctx workflow.Context, in Retention) (int, error) 
 		}
 		in.Erased += n
 		if n < batch.Limit {
-			logger.Info("Personal data erased", "requests", in.Erased, "rejectedBefore", in.Before)
+			logger.Info("Erasure finished", "requests", in.Erased, "rejectedBefore", in.Before)
 			return in.Erased, nil
 		}
 	}
