@@ -308,8 +308,16 @@ func (a *Activities) SendEmail(ctx context.Context, in workflows.Email) error {
 		return commerceError("read prospect "+in.RequestID, err)
 	}
 	if !p.PersonalDataErasedAt.IsZero() && !reminder(in.Kind) {
-		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("request %s has no recipient: its personal data was erased on %s (retention)",
-			in.RequestID, p.PersonalDataErasedAt.Format(time.DateOnly)), ErrorMailRejected, nil)
+		erased := fmt.Sprintf("request %s has no recipient: its personal data was erased on %s (retention)",
+			in.RequestID, p.PersonalDataErasedAt.Format(time.DateOnly))
+		if in.Resend != "" {
+			return temporal.NewNonRetryableApplicationError(erased, ErrorMailRejected, nil)
+		}
+		// A request's own email that was still due when its data was erased
+		// (the mail server down for the whole retention period): nobody can
+		// send it any more, and the request must still end.
+		a.logger(ctx).Warn("Email not sent: "+erased, "kind", in.Kind)
+		return nil
 	}
 	to, toName, locale := p.Email, strings.TrimSpace(p.FirstName+" "+p.LastName), p.Locale
 	data := emailData{
