@@ -12,7 +12,7 @@ import (
 
 // ErasePersonalDataWorkflowName is the registered name of the workflow that
 // erases the personal data of requests rejected longer ago than the
-// retention period. The retention schedule starts it every day.
+// retention period. The retention schedule starts it, daily by default.
 const ErasePersonalDataWorkflowName = "ErasePersonalData"
 
 // ActivityErasePersonalData erases one batch; its input is an ErasureBatch,
