@@ -103,6 +103,7 @@ func (a *Activities) Register(w worker.ActivityRegistry) {
 		workflows.ActivityApprovePartner:          a.ApprovePartner,
 		workflows.ActivityResolveSalesEvent:       a.ResolveSalesEvent,
 		workflows.ActivityRecordSalesEvent:        a.RecordSalesEvent,
+		workflows.ActivityErasePersonalData:       a.ErasePersonalData,
 	} {
 		w.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
 	}
@@ -383,6 +384,18 @@ func (a *Activities) SendEmail(ctx context.Context, in workflows.Email) error {
 	p, err := a.commerce.GetProspect(ctx, in.RequestID)
 	if err != nil {
 		return commerceError("read prospect "+in.RequestID, err)
+	}
+	if !p.PersonalDataErasedAt.IsZero() && !reminder(in.Kind) {
+		erased := fmt.Sprintf("request %s has no recipient: its personal data was erased on %s (retention)",
+			in.RequestID, p.PersonalDataErasedAt.Format(time.DateOnly))
+		if in.Resend != "" {
+			return temporal.NewNonRetryableApplicationError(erased, ErrorMailRejected, nil)
+		}
+		// A request's own email that was still due when its data was erased
+		// (the mail server down for the whole retention period): nobody can
+		// send it any more, and the request must still end.
+		a.logger(ctx).Warn("Email not sent: "+erased, "kind", in.Kind)
+		return nil
 	}
 	to, toName, locale := p.Email, strings.TrimSpace(p.FirstName+" "+p.LastName), p.Locale
 	data := emailData{

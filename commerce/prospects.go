@@ -71,6 +71,9 @@ type Prospect struct {
 	// NeedsAttention, since AttentionSince.
 	AttentionStep  string
 	AttentionSince time.Time
+	// PersonalDataErasedAt is when the retention erased the requester's
+	// data (see ErasePersonalData); zero while it is kept.
+	PersonalDataErasedAt time.Time
 }
 
 // PendingDuplicateError says that another request of the same requester is
@@ -473,16 +476,19 @@ func insertProspect(ctx context.Context, tx conn, p Prospect) (int64, error) {
 
 const selectProspect = `SELECT request_id, status, company_name, tax_id, street, city, postal_code,
 	country_code, first_name, last_name, email, phone, job_title, locale, comments, lead_id,
-	opportunity_id, decision, created_at, updated_at, started_at, attention_step, attention_since FROM prospects`
+	opportunity_id, decision, created_at, updated_at, started_at, attention_step, attention_since,
+	personal_data_erased_at FROM prospects`
 
 func scanProspect(row *sql.Row) (Prospect, error) {
 	var p Prospect
 	var created, updated string
 	var started sql.NullString
 	var attentionSince string
+	var erased sql.NullString
 	err := row.Scan(&p.RequestID, &p.Status, &p.CompanyName, &p.TaxID, &p.Street, &p.City, &p.PostalCode,
 		&p.CountryCode, &p.FirstName, &p.LastName, &p.Email, &p.Phone, &p.JobTitle, &p.Locale, &p.Comments,
-		&p.LeadID, &p.OpportunityID, &p.Decision, &created, &updated, &started, &p.AttentionStep, &attentionSince)
+		&p.LeadID, &p.OpportunityID, &p.Decision, &created, &updated, &started, &p.AttentionStep, &attentionSince,
+		&erased)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Prospect{}, ErrNotFound
 	}
@@ -502,6 +508,11 @@ func scanProspect(row *sql.Row) (Prospect, error) {
 	}
 	if p.AttentionStep != "" && attentionSince != "" {
 		if p.AttentionSince, err = parseTime(attentionSince); err != nil {
+			return Prospect{}, err
+		}
+	}
+	if erased.Valid {
+		if p.PersonalDataErasedAt, err = parseTime(erased.String); err != nil {
 			return Prospect{}, err
 		}
 	}

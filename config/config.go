@@ -34,6 +34,7 @@ type Worker struct {
 	Mail       mail.Config
 	Activities activities.Config
 	Tuning     Tuning
+	Retention  Retention
 	// OpsAddr serves /metrics, /healthz and /readyz.
 	OpsAddr string
 }
@@ -155,6 +156,7 @@ func LoadWorker(env *settings.Env) Worker {
 		StopTimeout: env.Duration("WORKER_STOP_TIMEOUT", 10*time.Second,
 			"how long running activities get to finish on SIGTERM; keep it under the orchestrator's grace period"),
 	}
+	w.Retention = retention(env)
 	return w
 }
 

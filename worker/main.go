@@ -115,7 +115,17 @@ func run(ctx context.Context) error {
 	w.RegisterWorkflowWithOptions(workflows.PartnerOnboarding, workflow.RegisterOptions{Name: workflows.WorkflowName})
 	w.RegisterWorkflowWithOptions(workflows.SalesEventWorkflow, workflow.RegisterOptions{Name: workflows.SalesEventWorkflowName})
 	w.RegisterWorkflowWithOptions(workflows.ResendEmailWorkflow, workflow.RegisterOptions{Name: workflows.ResendEmailWorkflowName})
+	w.RegisterWorkflowWithOptions(workflows.ErasePersonalDataWorkflow, workflow.RegisterOptions{Name: workflows.ErasePersonalDataWorkflowName})
 	acts.Register(w)
+	scheduleCtx, cancelSchedule := context.WithTimeout(ctx, 10*time.Second)
+	if err := keepRetentionSchedule(scheduleCtx, c.ScheduleClient(), cfg.Retention); err != nil {
+		slog.Warn("Retention schedule not set up: rejected requests keep their personal data until a worker's start sets it up",
+			"schedule", workflows.RetentionScheduleID, "error", err)
+	} else {
+		slog.Info("Retention schedule set up", "schedule", workflows.RetentionScheduleID, "on", cfg.Retention.On(),
+			"period", cfg.Retention.Period)
+	}
+	cancelSchedule()
 	slog.Info("Worker polling", "taskQueue", workflows.TaskQueue, "namespace", opts.Namespace,
 		"commerce", store.Backend(), "stopTimeout", cfg.Tuning.StopTimeout)
 	err = w.Run(interruptFromContext(ctx))
