@@ -142,10 +142,17 @@ func FuzzReceiver(f *testing.F) {
 			}
 			return
 		}
+		d, ok := saleshooks.Interpret(c, "")
+		if ok && longID(d.LeadID, d.OpportunityID, d.ContactID, d.AccountID, d.EventID, c.CorrelationId) {
+			// No Dataverse ID is that long: refused, for good.
+			if code != http.StatusBadRequest || len(starts)+len(signals) != 0 {
+				t.Fatalf("decision with an overlong ID: answer %d, starts %+v, signals %+v", code, starts, signals)
+			}
+			return
+		}
 		if code != http.StatusOK {
 			t.Fatalf("decoded body answered %d %s", code, rec.Body.Bytes())
 		}
-		d, ok := saleshooks.Interpret(c, "")
 		if !ok {
 			if len(starts)+len(signals) != 0 {
 				t.Fatalf("body without a decision: starts %+v, signals %+v", starts, signals)
@@ -170,4 +177,13 @@ func FuzzReceiver(f *testing.F) {
 			t.Fatalf("decision %+v: starts %+v, signals %+v; want one of either", d, starts, signals)
 		}
 	})
+}
+
+func longID(ids ...string) bool {
+	for _, id := range ids {
+		if len(id) > saleshooks.MaxIDLength {
+			return true
+		}
+	}
+	return false
 }
