@@ -3,7 +3,7 @@
 GO    ?= go
 TOOLS := .tools/bin
 
-.PHONY: tools run build lint test clean-data
+.PHONY: tools run build lint test fuzz clean-data
 
 # Installs the Temporal CLI, Mailpit and workflowcheck when missing
 # (the first Temporal CLI install takes about 3 minutes).
@@ -28,6 +28,24 @@ lint: tools
 # which lint has ensured.
 test: lint
 	$(GO) test -race -count=1 ./...
+
+# Fuzz targets, each for FUZZTIME (CI: 10s each, about a minute in all).
+# Their seed corpora also run in `make test`; a crashing input is written to
+# the package's testdata/fuzz/<target>/ and stays there as a test.
+FUZZTIME ?= 10s
+FUZZ_TARGETS := \
+	./intake:FuzzSubmit \
+	./workflows:FuzzValidate \
+	./sales/webhook:FuzzDecode \
+	./saleshooks:FuzzInterpret \
+	./saleshooks:FuzzReceiver
+
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$name ($$pkg) for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
 
 clean-data:
 	rm -rf data

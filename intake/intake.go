@@ -4,6 +4,7 @@
 package intake
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -12,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"reflect"
+	"strconv"
 	"strings"
 	"time"
 
@@ -359,11 +361,21 @@ func decode(w http.ResponseWriter, r *http.Request, v any) []FieldError {
 	var maxErr *http.MaxBytesError
 	switch {
 	case errors.As(err, &typeErr):
-		return []FieldError{{Field: typeErr.Field, Message: "must be a JSON " + jsonKind(typeErr.Type.Kind())}}
+		// A body that is a JSON value but no object names no field: the
+		// body itself is what is wrong.
+		return []FieldError{{Field: cmp.Or(typeErr.Field, "body"), Message: "must be a JSON " + jsonKind(typeErr.Type.Kind())}}
 	case errors.As(err, &maxErr):
 		return []FieldError{{Field: "body", Message: fmt.Sprintf("must be at most %d bytes", maxRequestBody)}}
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		// The name is quoted Go-style; unquoted, it is the name as sent.
+		quoted := strings.TrimPrefix(err.Error(), "json: unknown field ")
+		field, uerr := strconv.Unquote(quoted)
+		if uerr != nil {
+			field = strings.Trim(quoted, `"`)
+		}
+		if field == "" {
+			return []FieldError{{Field: "body", Message: "has a field with an empty name"}}
+		}
 		return []FieldError{{Field: field, Message: "is not a known field"}}
 	case errors.Is(err, io.EOF):
 		return []FieldError{{Field: "body", Message: "is empty"}}

@@ -18,7 +18,7 @@ const fileRequest = "0b6f3c2e-5d4a-4e8b-9f1c-2a3b4c5d6e7f"
 
 // register is a Commerce register in a temp dir that knows the request of
 // the testdata bodies: its lead, and its opportunity when qualified.
-func register(t *testing.T, qualified bool) *commerce.Store {
+func register(t testing.TB, qualified bool) *commerce.Store {
 	t.Helper()
 	ctx := context.Background()
 	s, err := commerce.Open(ctx, filepath.Join(t.TempDir(), "commerce.db"))

@@ -128,6 +128,11 @@ func (rc *Receiver) handle(w http.ResponseWriter, r *http.Request) (result strin
 	}
 	ev := workflows.SalesEvent{EventID: d.EventID, CorrelationID: c.CorrelationId, Signal: d.Signal, Message: c.MessageName, LeadID: d.LeadID,
 		OpportunityID: d.OpportunityID, ContactID: d.ContactID, AccountID: d.AccountID, ProspectID: d.ProspectID}
+	if tooLong(ev.LeadID, ev.OpportunityID, ev.ContactID, ev.AccountID, ev.EventID, ev.CorrelationID) {
+		log.Warn("Webhook refused: it names a record or operation by an ID longer than Dataverse's")
+		answer(w, http.StatusBadRequest, "the body has IDs longer than Dataverse's")
+		return "bad_request"
+	}
 	if ev.EventID == "" {
 		// Neither RequestId nor OperationId: Dataverse's retry sends the
 		// same body, which then names the same event.
@@ -209,6 +214,21 @@ func (rc *Receiver) deliver(ctx context.Context, ev workflows.SalesEvent, log *s
 		log.Warn("Delivered decision not recorded in the register", "workflowId", workflowID, "error", err)
 	}
 	return true
+}
+
+// MaxIDLength bounds the record, operation and correlation IDs a decision
+// may carry, in bytes. Dataverse's are GUIDs of 36 characters; a longer one
+// is none of Dataverse's, and would make a SalesEvent workflow ID past
+// Temporal's limit, which a retry would meet again.
+const MaxIDLength = 128
+
+func tooLong(ids ...string) bool {
+	for _, id := range ids {
+		if len(id) > MaxIDLength {
+			return true
+		}
+	}
+	return false
 }
 
 // decisionSpace derives a signal's request ID from the decision it carries.

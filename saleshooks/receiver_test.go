@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
 
 	"go.temporal.io/api/serviceerror"
@@ -89,6 +90,23 @@ func TestReceiverHandsTheDecisionOver(t *testing.T) {
 	if got[0].WorkflowID != "sales-event-lead-qualified-"+fileLead+"-c0000000-0000-4000-8000-000000000001" {
 		t.Errorf("workflow ID = %s; want one derived from the decision and its Dataverse operation", got[0].WorkflowID)
 	}
+}
+
+// IDs no Dataverse writes would make a SalesEvent workflow ID past
+// Temporal's limit: such a body is refused for good, not answered 503 on
+// every retry.
+func TestReceiverRefusesOverlongIDs(t *testing.T) {
+	f := newReceiver(t, nil)
+	long := strings.Repeat("5a6b7c8d", 17)
+	for _, body := range [][]byte{
+		bodyWith(t, "win-opportunity.json", fileOpp, long),
+		bodyWith(t, "qualifylead.json", "c0000000-0000-4000-8000-000000000001", long),
+	} {
+		if code := f.post(t, hookKey, body, nil); code != http.StatusBadRequest {
+			t.Errorf("status = %d; want 400", code)
+		}
+	}
+	f.expectNoStart(t)
 }
 
 func TestReceiverKeyRotation(t *testing.T) {

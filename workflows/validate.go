@@ -46,7 +46,9 @@ var (
 // and the correct-request Update share it, so both answer the same messages.
 func Validate(req *Request) []FieldError {
 	var errs []FieldError
-	text := func(field string, v *string, required bool, max int) {
+	// text trims *v and reports whether it passed, so that a field already
+	// named is not checked for its format too.
+	text := func(field string, v *string, required bool, max int) bool {
 		*v = strings.TrimSpace(*v)
 		switch {
 		case *v == "" && required:
@@ -55,7 +57,10 @@ func Validate(req *Request) []FieldError {
 			errs = append(errs, FieldError{field, "must be at most " + strconv.Itoa(max) + " characters"})
 		case strings.ContainsAny(*v, "\x00\r\n") && field != "comments":
 			errs = append(errs, FieldError{field, "must be a single line"})
+		default:
+			return true
 		}
+		return false
 	}
 
 	c := &req.Company
@@ -72,8 +77,7 @@ func Validate(req *Request) []FieldError {
 	r := &req.Requester
 	text("requester.firstName", &r.FirstName, true, MaxFirstName)
 	text("requester.lastName", &r.LastName, true, MaxLastName)
-	text("requester.email", &r.Email, true, MaxEmail)
-	if r.Email != "" && textLength(r.Email) <= MaxEmail {
+	if text("requester.email", &r.Email, true, MaxEmail) {
 		// ParseAddress is a pure parser; the linter sees only its debug
 		// logging, which is compiled off.
 		addr, err := mail.ParseAddress(r.Email) //workflowcheck:ignore
@@ -81,8 +85,7 @@ func Validate(req *Request) []FieldError {
 			errs = append(errs, FieldError{"requester.email", "must be a plain email address such as name@company.example"})
 		}
 	}
-	text("requester.phone", &r.Phone, false, MaxPhone)
-	if r.Phone != "" && textLength(r.Phone) <= MaxPhone && !phoneNumber.MatchString(r.Phone) {
+	if text("requester.phone", &r.Phone, false, MaxPhone) && r.Phone != "" && !phoneNumber.MatchString(r.Phone) {
 		errs = append(errs, FieldError{"requester.phone", "must be a phone number of digits, spaces and + ( ) . / -"})
 	}
 	text("requester.jobTitle", &r.JobTitle, false, MaxJobTitle)
