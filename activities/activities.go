@@ -56,6 +56,9 @@ type Config struct {
 	CreditLimitCurrency string
 	// ShopName signs the emails.
 	ShopName string
+	// DefaultLanguage is the language of a requester's emails when their
+	// locale has no templates; empty, it is English.
+	DefaultLanguage string
 	// MessageIDDomain is the right-hand side of the emails' Message-IDs.
 	MessageIDDomain string
 	// SalesInbox receives the reminders about requests that wait long for
@@ -82,9 +85,12 @@ func New(store *commerce.Store, salesClient Sales, mailer Mailer, cfg Config) (*
 	if cfg.ShopName == "" || cfg.MessageIDDomain == "" {
 		return nil, errors.New("activities config: shop name and message ID domain are required")
 	}
-	templates, err := loadEmailTemplates()
+	if cfg.DefaultLanguage == "" {
+		cfg.DefaultLanguage = defaultLanguage
+	}
+	templates, err := loadEmailTemplates(cfg.DefaultLanguage)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("activities config: %w", err)
 	}
 	return &Activities{commerce: store, sales: salesClient, mail: mailer, config: cfg, templates: templates}, nil
 }
@@ -410,7 +416,7 @@ func (a *Activities) SendEmail(ctx context.Context, in workflows.Email) error {
 			a.logger(ctx).Warn("No sales inbox configured: reminder not sent", "kind", in.Kind, "leadId", in.LeadID)
 			return nil
 		}
-		to, toName, locale = a.config.SalesInbox, "", defaultLocale
+		to, toName, locale = a.config.SalesInbox, "", reminderLanguage
 		data.LeadURL = a.recordURL("lead", in.LeadID)
 		data.OpportunityURL = a.recordURL("opportunity", in.OpportunityID)
 		data.WaitingDays = int(time.Since(in.WaitingSince).Hours() / 24)

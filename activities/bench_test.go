@@ -9,7 +9,7 @@ import (
 // BenchmarkRenderEmail renders subject, text and HTML body of each email
 // kind in English and German, as SendEmail does once per email.
 func BenchmarkRenderEmail(b *testing.B) {
-	tmpls, err := loadEmailTemplates()
+	tmpls, err := loadEmailTemplates(defaultLanguage)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/mail"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -23,13 +24,15 @@ func ConfigFromEnv() (Config, error) {
 }
 
 // ConfigFrom reads CREDIT_LIMIT, CREDIT_LIMIT_CURRENCY, SHOP_NAME,
-// MESSAGE_ID_DOMAIN (default: the domain of MAIL_FROM) and SALES_INBOX.
+// SHOP_DEFAULT_LANGUAGE, MESSAGE_ID_DOMAIN (default: the domain of
+// MAIL_FROM) and SALES_INBOX.
 // SalesAppURL is the caller's to set.
 func ConfigFrom(env *settings.Env) Config {
 	cfg := Config{
 		CreditLimitCurrency: strings.ToUpper(env.String("CREDIT_LIMIT_CURRENCY", "EUR",
 			"the currency of new partners' credit limits (ISO 4217)")),
 		ShopName:        env.String("SHOP_NAME", "B2B Shop", "signs the emails"),
+		DefaultLanguage: env.String("SHOP_DEFAULT_LANGUAGE", defaultLanguage, "the emails' language for requesters whose own language has none (a language the emails are written in, such as en or de)"),
 		MessageIDDomain: env.String("MESSAGE_ID_DOMAIN", "", "the right-hand side of the emails' Message-IDs (default: the domain of MAIL_FROM)"),
 		SalesInbox:      env.String("SALES_INBOX", "", "gets reminders of requests that wait long for Sales; none sent when empty"),
 	}
@@ -43,6 +46,17 @@ func ConfigFrom(env *settings.Env) Config {
 	// worker's start instead of every approval's hierarchy step.
 	if !currency.MatchString(cfg.CreditLimitCurrency) {
 		env.Invalid("CREDIT_LIMIT_CURRENCY", cfg.CreditLimitCurrency, "is not a three-letter currency code such as EUR")
+	}
+	// A default without templates would fail the worker's start in New;
+	// caught here, it is named beside any other bad setting.
+	lang := cfg.DefaultLanguage
+	if tags := localeLanguages(lang); len(tags) > 0 {
+		cfg.DefaultLanguage = tags[0] // "DE" is de
+	}
+	if langs, err := emailLanguages(emailFiles); err != nil {
+		env.Problem("%v", err)
+	} else if !slices.Contains(langs, cfg.DefaultLanguage) {
+		env.Invalid("SHOP_DEFAULT_LANGUAGE", lang, "is not a language the emails are written in ("+strings.Join(langs, ", ")+")")
 	}
 	if cfg.SalesInbox != "" {
 		if a, err := mail.ParseAddress(cfg.SalesInbox); err != nil || a.Address != cfg.SalesInbox {

@@ -10,7 +10,7 @@ import (
 // clearConfigEnv starts from an empty environment for the variables
 // ConfigFromEnv reads.
 func clearConfigEnv(t *testing.T) {
-	for _, name := range []string{"CREDIT_LIMIT", "CREDIT_LIMIT_CURRENCY", "SHOP_NAME", "MESSAGE_ID_DOMAIN", "MAIL_FROM"} {
+	for _, name := range []string{"CREDIT_LIMIT", "CREDIT_LIMIT_CURRENCY", "SHOP_NAME", "SHOP_DEFAULT_LANGUAGE", "MESSAGE_ID_DOMAIN", "MAIL_FROM"} {
 		t.Setenv(name, "")
 	}
 }
@@ -18,7 +18,8 @@ func clearConfigEnv(t *testing.T) {
 func TestConfigFromEnvDefaults(t *testing.T) {
 	clearConfigEnv(t)
 	cfg, err := activities.ConfigFromEnv()
-	want := activities.Config{CreditLimit: 500000, CreditLimitCurrency: "EUR", ShopName: "B2B Shop", MessageIDDomain: "shop.example"}
+	want := activities.Config{CreditLimit: 500000, CreditLimitCurrency: "EUR", ShopName: "B2B Shop", DefaultLanguage: "en",
+		MessageIDDomain: "shop.example"}
 	if err != nil || cfg != want {
 		t.Errorf("ConfigFromEnv() = %+v, %v; want %+v", cfg, err, want)
 	}
@@ -29,10 +30,11 @@ func TestConfigFromEnv(t *testing.T) {
 	t.Setenv("CREDIT_LIMIT", "1234.5")
 	t.Setenv("CREDIT_LIMIT_CURRENCY", "chf")
 	t.Setenv("SHOP_NAME", "Werkzeug Shop")
+	t.Setenv("SHOP_DEFAULT_LANGUAGE", "de")
 	t.Setenv("MAIL_FROM", "Werkzeug Shop <partner@werkzeug.example>")
 	cfg, err := activities.ConfigFromEnv()
 	want := activities.Config{CreditLimit: 123450, CreditLimitCurrency: "CHF", ShopName: "Werkzeug Shop",
-		MessageIDDomain: "werkzeug.example"}
+		DefaultLanguage: "de", MessageIDDomain: "werkzeug.example"}
 	if err != nil || cfg != want {
 		t.Errorf("ConfigFromEnv() = %+v, %v; want %+v", cfg, err, want)
 	}
@@ -66,6 +68,9 @@ func TestConfigFromEnvRejectsBadValues(t *testing.T) {
 		{"CREDIT_LIMIT_CURRENCY", "EURO"},
 		{"CREDIT_LIMIT_CURRENCY", "E1"},
 		{"CREDIT_LIMIT_CURRENCY", "E1R"},
+		{"SHOP_DEFAULT_LANGUAGE", "fr"},
+		{"SHOP_DEFAULT_LANGUAGE", "German"},
+		{"SHOP_DEFAULT_LANGUAGE", "pt-BR"},
 	} {
 		clearConfigEnv(t)
 		t.Setenv(tc.name, tc.value)

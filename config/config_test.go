@@ -23,6 +23,7 @@ func TestEveryBadValueIsNamed(t *testing.T) {
 		"SMTP_HOST":                        "smtp.example.net",
 		"SMTP_PORT":                        "99999",
 		"CREDIT_LIMIT":                     "lots",
+		"SHOP_DEFAULT_LANGUAGE":            "fr",
 		"WORKER_STOP_TIMEOUT":              "soon",
 		"WORKER_MAX_CONCURRENT_ACTIVITIES": "-1",
 		"WORKER_POLLER_AUTOSCALING":        "maybe",
@@ -32,7 +33,7 @@ func TestEveryBadValueIsNamed(t *testing.T) {
 	if err == nil {
 		t.Fatal("bad settings were accepted")
 	}
-	for _, name := range []string{"SALES_ENVIRONMENT_URL", "SMTP_PORT", "CREDIT_LIMIT", "WORKER_STOP_TIMEOUT",
+	for _, name := range []string{"SALES_ENVIRONMENT_URL", "SMTP_PORT", "CREDIT_LIMIT", "SHOP_DEFAULT_LANGUAGE", "WORKER_STOP_TIMEOUT",
 		"WORKER_MAX_CONCURRENT_ACTIVITIES", "WORKER_POLLER_AUTOSCALING"} {
 		if strings.Count(err.Error(), name) != 1 {
 			t.Errorf("the error names %s %d times, want once:\n%v", name, strings.Count(err.Error(), name), err)
