@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"strings"
 	"time"
 )
@@ -120,9 +121,8 @@ func (e *AddressLimitError) Error() string {
 // an address that reached limit: it fails with an *AddressLimitError and
 // writes nothing. A pending request of the same requester is returned
 // whatever the limit, as it sends no new receipt. The count is the
-// register's, so that it holds across front doors; two of them reserving
-// for one address at once cannot both pass it, as the address's pending
-// request is unique.
+// register's, so that it holds across front doors; their reservations for
+// one address take turns (lockAddress).
 func (s *Store) ReserveRequestWithin(ctx context.Context, p Prospect, limit AddressLimit) (requestID string, created bool, err error) {
 	p.Status = StatusReceived
 	if err := validateNewProspect(&p); err != nil {
@@ -130,6 +130,9 @@ func (s *Store) ReserveRequestWithin(ctx context.Context, p Prospect, limit Addr
 	}
 	err = s.inTx(ctx, func(tx conn) error {
 		if limit.Max > 0 {
+			if err := lockAddress(ctx, tx, EmailKey(p.Email)); err != nil {
+				return err
+			}
 			if requestID, err = pendingByEmail(ctx, tx, EmailKey(p.Email)); err != nil || requestID != "" {
 				return err
 			}
@@ -181,6 +184,25 @@ func countByEmailSince(ctx context.Context, q conn, emailKey string, since time.
 		emailKey, formatTime(since)).Scan(&n)
 	return n, err
 }
+
+// lockAddress serializes the reservations of one address until the
+// transaction ends. SQLite's transactions are serial already; on PostgreSQL
+// a request registered and decided at once by another front door would
+// otherwise leave the address's pending index free for a reservation that
+// counted before it. The two-key advisory locks are apart from the
+// migrations' one-key lock.
+func lockAddress(ctx context.Context, tx conn, emailKey string) error {
+	if !tx.postgres {
+		return nil
+	}
+	h := fnv.New32a()
+	h.Write([]byte(emailKey))
+	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?, ?)`, addressLockClass, int32(h.Sum32()))
+	return err
+}
+
+// addressLockClass is the first key of the address locks: "addr" in ASCII.
+const addressLockClass int32 = 0x61646472
 
 // checkAddressLimit fails with an *AddressLimitError when the address
 // registered limit.Max requests or more within the window.
