@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"strings"
 	"time"
 )
@@ -97,11 +98,51 @@ func EmailKey(email string) string { return strings.ToLower(strings.TrimSpace(em
 // the pending request's ID and created=false. Reserving an existing request
 // ID again also returns created=false. A new request starts as Received.
 func (s *Store) ReserveRequest(ctx context.Context, p Prospect) (requestID string, created bool, err error) {
+	return s.ReserveRequestWithin(ctx, p, AddressLimit{})
+}
+
+// AddressLimit bounds the new requests of one email address in a sliding
+// window: each one sends that address a receipt. A zero Max bounds nothing.
+type AddressLimit struct {
+	Max    int
+	Window time.Duration
+}
+
+// AddressLimitError says that an address registered its AddressLimit's Max
+// requests within the window; RetryAt is when the window has room again.
+type AddressLimitError struct {
+	Registered int
+	RetryAt    time.Time
+}
+
+func (e *AddressLimitError) Error() string {
+	return fmt.Sprintf("commerce: the address registered %d requests within the limit's window; room again at %s",
+		e.Registered, e.RetryAt.Format(time.RFC3339))
+}
+
+// ReserveRequestWithin is ReserveRequest that registers no new request for
+// an address that reached limit: it fails with an *AddressLimitError and
+// writes nothing. A pending request of the same requester is returned
+// whatever the limit, as it sends no new receipt. The count is the
+// register's, so that it holds across front doors; their reservations for
+// one address take turns (lockAddress).
+func (s *Store) ReserveRequestWithin(ctx context.Context, p Prospect, limit AddressLimit) (requestID string, created bool, err error) {
 	p.Status = StatusReceived
 	if err := validateNewProspect(&p); err != nil {
 		return "", false, err
 	}
 	err = s.inTx(ctx, func(tx conn) error {
+		if limit.Max > 0 {
+			if err := lockAddress(ctx, tx, EmailKey(p.Email)); err != nil {
+				return err
+			}
+			if requestID, err = pendingByEmail(ctx, tx, EmailKey(p.Email)); err != nil || requestID != "" {
+				return err
+			}
+			if err := checkAddressLimit(ctx, tx, EmailKey(p.Email), limit); err != nil {
+				return err
+			}
+		}
 		n, err := insertProspect(ctx, tx, p)
 		if err != nil {
 			return err
@@ -128,6 +169,64 @@ func (s *Store) ReserveRequest(ctx context.Context, p Prospect) (requestID strin
 		return "", false, fmt.Errorf("reserve request %s: %w", p.RequestID, err)
 	}
 	return requestID, created, nil
+}
+
+// CountRequestsByEmail counts the requests registered for an email address
+// (ignoring case and surrounding space) since a time, decided ones included.
+func (s *Store) CountRequestsByEmail(ctx context.Context, email string, since time.Time) (int, error) {
+	n, err := countByEmailSince(ctx, s.db, EmailKey(email), since)
+	if err != nil {
+		return 0, fmt.Errorf("count requests by email: %w", err)
+	}
+	return n, nil
+}
+
+func countByEmailSince(ctx context.Context, q conn, emailKey string, since time.Time) (int, error) {
+	var n int
+	err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM prospects WHERE email_key = ? AND created_at > ?`,
+		emailKey, formatTime(since)).Scan(&n)
+	return n, err
+}
+
+// lockAddress serializes the reservations of one address until the
+// transaction ends. SQLite's transactions are serial already; on PostgreSQL
+// a request registered and decided at once by another front door would
+// otherwise leave the address's pending index free for a reservation that
+// counted before it. The two-key advisory locks are apart from the
+// migrations' one-key lock.
+func lockAddress(ctx context.Context, tx conn, emailKey string) error {
+	if !tx.postgres {
+		return nil
+	}
+	h := fnv.New32a()
+	h.Write([]byte(emailKey))
+	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?, ?)`, addressLockClass, int32(h.Sum32()))
+	return err
+}
+
+// addressLockClass is the first key of the address locks: "addr" in ASCII.
+const addressLockClass int32 = 0x61646472
+
+// checkAddressLimit fails with an *AddressLimitError when the address
+// registered limit.Max requests or more within the window.
+func checkAddressLimit(ctx context.Context, tx conn, emailKey string, limit AddressLimit) error {
+	since := now().Add(-limit.Window)
+	n, err := countByEmailSince(ctx, tx, emailKey, since)
+	if err != nil || n < limit.Max {
+		return err
+	}
+	// The window has room again once n-Max+1 of them left it: when the
+	// (n-Max+1)th oldest does.
+	var at string
+	if err := tx.QueryRowContext(ctx, `SELECT created_at FROM prospects WHERE email_key = ? AND created_at > ?
+		ORDER BY created_at LIMIT 1 OFFSET ?`, emailKey, formatTime(since), n-limit.Max).Scan(&at); err != nil {
+		return err
+	}
+	t, err := parseTime(at)
+	if err != nil {
+		return err
+	}
+	return &AddressLimitError{Registered: n, RetryAt: t.Add(limit.Window)}
 }
 
 // RegisterProspect adds p to the register unless its request ID is already

@@ -603,3 +603,128 @@ func TestConcurrentWritesOfTwoProcesses(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// The front door's limit of receipts per address: new requests of an
+// address are counted in the register, decided ones too, and a pending
+// request is returned over the limit, as it sends no new receipt.
+func TestReserveRequestWithinAddressLimit(t *testing.T) {
+	eachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		limit := AddressLimit{Max: 2, Window: 24 * time.Hour}
+		reserve := func(id, email string) (string, bool, error) {
+			t.Helper()
+			return s.ReserveRequestWithin(ctx, prospect(id, email), limit)
+		}
+		if id, created, err := reserve("req-1", "ada@example.com"); err != nil || !created || id != "req-1" {
+			t.Fatalf("first = %q, %v, %v", id, created, err)
+		}
+		if err := s.SetProspectStatus(ctx, "req-1", StatusRejected, "LeadDisqualified"); err != nil {
+			t.Fatal(err)
+		}
+		if id, created, err := reserve("req-2", "Ada@Example.com "); err != nil || !created || id != "req-2" {
+			t.Fatalf("second = %q, %v, %v", id, created, err)
+		}
+		// At the limit, the pending request is still the answer.
+		if id, created, err := reserve("req-3", "ada@example.com"); err != nil || created || id != "req-2" {
+			t.Fatalf("while req-2 is pending = %q, %v, %v; want req-2, false, nil", id, created, err)
+		}
+		if err := s.SetProspectStatus(ctx, "req-2", StatusRejected, "LeadDisqualified"); err != nil {
+			t.Fatal(err)
+		}
+		first, err := s.GetProspect(ctx, "req-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = reserve("req-3", "ADA@example.com")
+		var limited *AddressLimitError
+		if !errors.As(err, &limited) || limited.Registered != 2 || !limited.RetryAt.Equal(first.CreatedAt.Add(24*time.Hour)) {
+			t.Fatalf("third = %v; want an AddressLimitError of 2 requests, room at %v", err, first.CreatedAt.Add(24*time.Hour))
+		}
+		if _, err := s.GetProspect(ctx, "req-3"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("a request over the limit was stored: %v", err)
+		}
+		if n, err := s.CountRequestsByEmail(ctx, " ADA@example.com", time.Now().Add(-time.Hour)); err != nil || n != 2 {
+			t.Errorf("count = %d, %v; want 2", n, err)
+		}
+		if id, created, err := reserve("req-4", "bob@example.com"); err != nil || !created || id != "req-4" {
+			t.Errorf("another address = %q, %v, %v", id, created, err)
+		}
+
+		// A day later the first request has left the window.
+		if _, err := s.db.ExecContext(ctx, `UPDATE prospects SET created_at = ? WHERE request_id = ?`,
+			formatTime(time.Now().Add(-25*time.Hour)), "req-1"); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := s.CountRequestsByEmail(ctx, "ada@example.com", time.Now().Add(-24*time.Hour)); err != nil || n != 1 {
+			t.Errorf("count over the last day = %d, %v; want 1", n, err)
+		}
+		if id, created, err := reserve("req-3", "ada@example.com"); err != nil || !created || id != "req-3" {
+			t.Errorf("after a day = %q, %v, %v; want req-3 registered", id, created, err)
+		}
+	})
+}
+
+// Front doors in several processes reserve for one address at once, each
+// request decided as soon as it is registered: the limit still holds.
+func TestReserveRequestWithinAddressLimitConcurrent(t *testing.T) {
+	eachBackend(t, func(t *testing.T, dsn string) {
+		ctx := context.Background()
+		stores := []*Store{openTestStore(t, dsn), openTestStore(t, dsn), openTestStore(t, dsn)}
+		limit := AddressLimit{Max: 3, Window: time.Hour}
+		const n = 24
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		created, limited := 0, 0
+		for i := range n {
+			wg.Go(func() {
+				s := stores[i%len(stores)]
+				id, ok, err := s.ReserveRequestWithin(ctx, prospect(fmt.Sprintf("req-%02d", i), "race@example.com"), limit)
+				var over *AddressLimitError
+				switch {
+				case errors.As(err, &over):
+					mu.Lock()
+					limited++
+					mu.Unlock()
+					return
+				case err != nil:
+					// A pending request decided between the insert and its look-up.
+					if strings.Contains(err.Error(), "decided meanwhile") {
+						return
+					}
+					t.Error(err)
+					return
+				}
+				if ok {
+					mu.Lock()
+					created++
+					mu.Unlock()
+					if err := s.SetProspectStatus(ctx, id, StatusRejected, "LeadDisqualified"); err != nil {
+						t.Error(err)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		if created > limit.Max {
+			t.Fatalf("%d registered, %d refused; want at most %d registered", created, limited, limit.Max)
+		}
+		// However the race went, the address has room for exactly Max.
+		for i := 0; ; i++ {
+			id, ok, err := stores[i%len(stores)].ReserveRequestWithin(ctx, prospect(fmt.Sprintf("req-after-%02d", i), "race@example.com"), limit)
+			var over *AddressLimitError
+			if errors.As(err, &over) {
+				break
+			}
+			if err != nil || !ok || i > limit.Max {
+				t.Fatalf("reservation after the race = %q, %v, %v", id, ok, err)
+			}
+			created++
+			if err := stores[0].SetProspectStatus(ctx, id, StatusRejected, "LeadDisqualified"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got, err := stores[0].CountRequestsByEmail(ctx, "race@example.com", time.Now().Add(-time.Hour)); err != nil || got != limit.Max || created != limit.Max {
+			t.Errorf("count = %d, %v, registered %d; want %d", got, err, created, limit.Max)
+		}
+	})
+}

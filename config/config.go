@@ -81,14 +81,32 @@ func (t Tuning) Options() worker.Options {
 
 // Starter is the starter's configuration (its serve command).
 type Starter struct {
-	CommerceDB       string
+	CommerceDB string
+	// Addr serves the intake, WebhookAddr the Sales webhook receiver: only
+	// the receiver needs to face the internet.
 	Addr             string
+	WebhookAddr      string
 	OpsAddr          string
+	Intake           Intake
 	WebhookAuth      saleshooks.Auth
 	WebhookMaxBody   int
 	ProspectIDColumn string
 	Timing           workflows.Timing
 }
+
+// Intake is how the starter's intake admits calls.
+type Intake struct {
+	// APIKeys are the keys the B2B site sends; several, for rotation.
+	APIKeys []string
+	// RatePerKey and BurstPerKey bound each key's calls (per starter).
+	RatePerKey  int
+	BurstPerKey int
+	// ReceiptsPerAddress bounds the new requests of one email address a day.
+	ReceiptsPerAddress int
+}
+
+// DefaultWebhookAddr is where the starter receives Sales webhooks.
+const DefaultWebhookAddr = "127.0.0.1:8081"
 
 // Standin is the Sales stand-in's configuration.
 type Standin struct {
@@ -165,8 +183,19 @@ func LoadStarter(env *settings.Env) Starter {
 	temporal(env)
 	s := Starter{
 		CommerceDB: commerceDB(env),
-		Addr:       env.String("STARTER_ADDR", "127.0.0.1:8080", "the intake and the Sales webhook receiver"),
-		OpsAddr:    env.String("OPS_ADDR", "127.0.0.1:9102", "serves /metrics, /healthz and /readyz"),
+		Addr:       env.String("STARTER_ADDR", "127.0.0.1:8080", "the intake (for the B2B site's backend only)"),
+		WebhookAddr: env.String("WEBHOOK_ADDR", DefaultWebhookAddr,
+			"the Sales webhook receiver (the one listener that faces the internet)"),
+		OpsAddr: env.String("OPS_ADDR", "127.0.0.1:9102", "serves /metrics, /healthz and /readyz"),
+		Intake: Intake{
+			APIKeys: env.List("INTAKE_API_KEYS",
+				"the API keys the intake accepts, as a Bearer token or in X-API-Key (comma-separated, for rotation)"),
+			RatePerKey: env.Int("INTAKE_RATE_PER_KEY", 10, 1, 1000000,
+				"calls a second one API key makes at most, per starter, after its burst"),
+			BurstPerKey: env.Int("INTAKE_BURST_PER_KEY", 20, 1, 1000000, "calls one API key makes at once before its rate applies"),
+			ReceiptsPerAddress: env.Int("INTAKE_RECEIPTS_PER_ADDRESS_PER_DAY", 3, 1, 10000,
+				"new requests (each sends a receipt) one email address registers in 24 hours, counted in the Commerce register"),
+		},
 		WebhookAuth: saleshooks.Auth{
 			Keys:         env.List("WEBHOOK_KEYS", "the Dataverse WebhookKey values accepted as ?code= (comma-separated, for rotation)"),
 			HeaderName:   env.String("WEBHOOK_HEADER_NAME", "", "for HttpHeader authentication: the header's name"),
@@ -187,6 +216,12 @@ func LoadStarter(env *settings.Env) Starter {
 			"a wait for Sales this long makes the request need attention"),
 		EventsPerRun: env.Int("HISTORY_EVENTS_PER_RUN", workflows.DefaultEventsPerRun, 100, 10000,
 			"a waiting request continues as new once its run's history has this many events"),
+	}
+	if len(s.Intake.APIKeys) == 0 {
+		env.Problem("INTAKE_API_KEYS must be set: the intake is never served without API keys")
+	}
+	if s.Addr == s.WebhookAddr {
+		env.Problem("STARTER_ADDR and WEBHOOK_ADDR must differ: the intake and the webhook receiver have listeners of their own")
 	}
 	if len(s.WebhookAuth.Keys) == 0 && (s.WebhookAuth.HeaderName == "" || len(s.WebhookAuth.HeaderValues) == 0) {
 		env.Problem("WEBHOOK_KEYS, or WEBHOOK_HEADER_NAME with WEBHOOK_HEADER_VALUES, must be set: Sales webhooks are never accepted unauthenticated")

@@ -2,6 +2,7 @@ package config_test
 
 import (
 	"flag"
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -56,6 +57,41 @@ func TestProductionNeedsItsSystems(t *testing.T) {
 	config.LoadStarter(env)
 	if err := env.Err(); err == nil || !strings.Contains(err.Error(), "WEBHOOK_KEYS") {
 		t.Errorf("starter without webhook keys: err = %v", err)
+	}
+	if err := env.Err(); err == nil || !strings.Contains(err.Error(), "INTAKE_API_KEYS must be set") {
+		t.Errorf("starter without intake API keys: err = %v", err)
+	}
+}
+
+// TestStarterListeners: the intake and the webhook receiver listen apart,
+// and the intake takes its keys and limits from the environment.
+func TestStarterListeners(t *testing.T) {
+	vars := map[string]string{"WEBHOOK_KEYS": "hook-key", "INTAKE_API_KEYS": " site-key-1, site-key-2 ,"}
+	env := settings.Map(vars)
+	s := config.LoadStarter(env)
+	if err := env.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if s.Addr != "127.0.0.1:8080" || s.WebhookAddr != config.DefaultWebhookAddr || s.Addr == s.WebhookAddr {
+		t.Errorf("intake on %s, webhooks on %s; want apart, by default", s.Addr, s.WebhookAddr)
+	}
+	want := config.Intake{APIKeys: []string{"site-key-1", "site-key-2"}, RatePerKey: 10, BurstPerKey: 20, ReceiptsPerAddress: 3}
+	if fmt.Sprint(s.Intake) != fmt.Sprint(want) {
+		t.Errorf("intake = %+v; want %+v", s.Intake, want)
+	}
+
+	vars["WEBHOOK_ADDR"] = "127.0.0.1:8080"
+	env = settings.Map(vars)
+	config.LoadStarter(env)
+	if err := env.Err(); err == nil || !strings.Contains(err.Error(), "STARTER_ADDR and WEBHOOK_ADDR must differ") {
+		t.Errorf("one address for both: err = %v", err)
+	}
+	// The keys are secrets: an error never shows them.
+	vars["WEBHOOK_ADDR"], vars["INTAKE_RATE_PER_KEY"] = "", "0"
+	env = settings.Map(vars)
+	config.LoadStarter(env)
+	if err := env.Err(); err == nil || strings.Contains(err.Error(), "site-key") {
+		t.Errorf("bad rate: err = %v", err)
 	}
 }
 

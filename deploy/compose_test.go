@@ -190,10 +190,20 @@ func TestComposeWiring(t *testing.T) {
 			}
 		}
 
-		// Sales hooks: the stand-in posts to the starter's receiver with a key it accepts.
+		// Sales hooks: the stand-in posts to the starter's receiver, on its
+		// own listener apart from the intake's, with a key it accepts.
 		u, host, port = urlHostPort(t, "STANDIN_WEBHOOK_URL", standin["STANDIN_WEBHOOK_URL"])
-		if host != starterName || port != addrPort(t, config.StarterProcess, starter, "STARTER_ADDR") {
-			t.Errorf("STANDIN_WEBHOOK_URL %s does not name the starter, %s on its STARTER_ADDR port", u, starterName)
+		if host != starterName || port != addrPort(t, config.StarterProcess, starter, "WEBHOOK_ADDR") {
+			t.Errorf("STANDIN_WEBHOOK_URL %s does not name the starter, %s on its WEBHOOK_ADDR port", u, starterName)
+		}
+		if intake := addrPort(t, config.StarterProcess, starter, "STARTER_ADDR"); intake == port {
+			t.Errorf("the starter's intake and webhook receiver share port %d", port)
+		}
+		// The intake has keys of its own, not the webhooks'.
+		intakeKeys := trimAll(strings.Split(starter["INTAKE_API_KEYS"], ","))
+		if len(intakeKeys) == 0 || intakeKeys[0] == "" ||
+			slices.ContainsFunc(intakeKeys, func(k string) bool { return slices.Contains(trimAll(strings.Split(starter["WEBHOOK_KEYS"], ",")), k) }) {
+			t.Errorf("the starter's INTAKE_API_KEYS %q should be set, and none a webhook key", starter["INTAKE_API_KEYS"])
 		}
 		if u.Path != "/v1/hooks/dataverse" {
 			t.Errorf("STANDIN_WEBHOOK_URL path %s, the receiver is /v1/hooks/dataverse", u.Path)

@@ -34,6 +34,7 @@ var processOf = map[string]string{
 // defaults: loading with them shows that each secret reaches both ends.
 var overrides = map[string]string{
 	"WEBHOOK_KEY":            "rotated-webhook-key",
+	"INTAKE_API_KEY":         "rotated-intake-key",
 	"SALES_CLIENT_SECRET":    "another-client-secret",
 	"COMMERCE_DB_PASSWORD":   "another-db-password",
 	"GRAFANA_ADMIN_PASSWORD": "another-admin-password",

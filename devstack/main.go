@@ -79,6 +79,9 @@ func printURLs(s *stack.Stack) {
 	fmt.Fprintf(w, "  Mailpit\t%s\n", u.MailpitUI)
 	fmt.Fprintf(w, "  Sales stand-in\t%s\t(the sellers' page)\n", u.SellerPage)
 	fmt.Fprintf(w, "  Intake\t%s\t(POST onboarding requests)\n", u.Intake)
+	fmt.Fprintf(w, "  Intake API key\t%s\t(Authorization: Bearer %s; export STARTER_API_KEY=%s for starter submit and show)\n",
+		u.IntakeKey, u.IntakeKey, u.IntakeKey)
+	fmt.Fprintf(w, "  Sales webhooks\t%s\t(the stand-in posts here)\n", u.Webhooks)
 	fmt.Fprintf(w, "  Metrics\t%s\t%s\n", u.WorkerMetrics, u.StarterMetrics)
 	fmt.Fprintf(w, "  Data and logs\t%s\n", s.DataDir)
 	fmt.Fprintln(w, "Ctrl-C stops everything; the data stays.")

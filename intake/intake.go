@@ -1,6 +1,7 @@
 // Package intake is the front door for the B2B site: it takes onboarding
 // requests over HTTP, registers them, starts their workflows and answers
-// their state.
+// their state. Every call carries one of the site's API keys, each key has
+// a rate, and an email address gets only so many receipts a day.
 package intake
 
 import (
@@ -35,7 +36,7 @@ type FieldError = workflows.FieldError
 
 // Register is the part of the Commerce prospect register the intake uses.
 type Register interface {
-	ReserveRequest(ctx context.Context, p commerce.Prospect) (requestID string, created bool, err error)
+	ReserveRequestWithin(ctx context.Context, p commerce.Prospect, limit commerce.AddressLimit) (requestID string, created bool, err error)
 	GetProspect(ctx context.Context, requestID string) (commerce.Prospect, error)
 	SetProspectStatus(ctx context.Context, requestID, status, decision string) error
 	MarkProspectStarted(ctx context.Context, requestID string) error
@@ -53,14 +54,31 @@ type Service struct {
 	// Timing is passed to each new workflow; zero values mean its defaults.
 	Timing workflows.Timing
 	Logger *slog.Logger
-	// Metrics counts the requests received; nil counts nothing.
+	// Metrics counts the requests received and the calls refused; nil
+	// counts nothing.
 	Metrics client.MetricsHandler
+
+	// Keys are the API keys accepted, as Authorization: Bearer <key> or
+	// X-API-Key: <key>; several at once, so that one is rotated without
+	// downtime. With none, every call is refused.
+	Keys []string
+	// RatePerKey is how many calls a second each key makes at most, after
+	// a burst of BurstPerKey; zero bounds nothing. Each front door counts
+	// its own calls.
+	RatePerKey  float64
+	BurstPerKey int
+	// ReceiptsPerAddress is how many new requests (each sends a receipt)
+	// one email address registers in AddressWindow; zero bounds nothing.
+	// The register counts them, across front doors.
+	ReceiptsPerAddress int
+
+	limiterSet
 }
 
 // Routes adds the intake endpoints to mux.
 func (s *Service) Routes(mux *http.ServeMux) {
-	mux.HandleFunc("POST /v1/onboarding-requests", s.submit)
-	mux.HandleFunc("GET /v1/onboarding-requests/{id}", s.show)
+	mux.HandleFunc("POST /v1/onboarding-requests", s.guard(s.submit))
+	mux.HandleFunc("GET /v1/onboarding-requests/{id}", s.guard(s.show))
 }
 
 // Accepted is the answer to a submitted request.
@@ -97,7 +115,10 @@ func (s *Service) submit(w http.ResponseWriter, r *http.Request) {
 	req.ReceivedAt = time.Now().UTC()
 
 	p := activities.ProspectOf(req)
-	id, created, err := s.Register.ReserveRequest(r.Context(), p)
+	id, created, err := s.Register.ReserveRequestWithin(r.Context(), p, s.addressLimit())
+	if s.refusedForAddress(w, err) {
+		return
+	}
 	if err != nil {
 		s.Logger.Error("Could not register request", "error", err)
 		writeError(w, http.StatusServiceUnavailable, "the request could not be registered; try again")
@@ -116,7 +137,11 @@ func (s *Service) submit(w http.ResponseWriter, r *http.Request) {
 		}
 		if closed {
 			s.Logger.Info("Pending request had ended without a decision; registering the new one", "previousRequestId", id)
-			if id, created, err = s.Register.ReserveRequest(r.Context(), p); err != nil || !created {
+			id, created, err = s.Register.ReserveRequestWithin(r.Context(), p, s.addressLimit())
+			if s.refusedForAddress(w, err) {
+				return
+			}
+			if err != nil || !created {
 				s.Logger.Error("Could not register request", "error", err)
 				writeError(w, http.StatusServiceUnavailable, "the request could not be registered; try again")
 				return

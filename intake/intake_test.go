@@ -149,11 +149,19 @@ type fixture struct {
 	store    *commerce.Store
 	db       *sql.DB
 	server   *httptest.Server
+	// configure changes the service the fixture serves.
+	configure func(*intake.Service)
 }
+
+// The B2B site's API keys in the tests: two, as during a rotation.
+const (
+	siteKey    = "site-key-7Qx2"
+	rotatedKey = "site-key-9Lm4"
+)
 
 const checkEvery = 90 * time.Minute
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t *testing.T, configure ...func(*intake.Service)) *fixture {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "commerce.db")
 	store, err := commerce.Open(context.Background(), path)
@@ -164,7 +172,11 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{temporal: newFakeTemporal(), store: store, db: db}
+	f := &fixture{temporal: newFakeTemporal(), store: store, db: db, configure: func(s *intake.Service) {
+		for _, c := range configure {
+			c(s)
+		}
+	}}
 	mux := http.NewServeMux()
 	f.service().Routes(mux)
 	f.server = httptest.NewServer(mux)
@@ -173,8 +185,10 @@ func newFixture(t *testing.T) *fixture {
 }
 
 func (f *fixture) service() *intake.Service {
-	return &intake.Service{Temporal: f.temporal, Register: f.store, Timing: workflows.Timing{SalesCheckInterval: checkEvery},
-		Logger: slog.New(slog.DiscardHandler)}
+	s := &intake.Service{Temporal: f.temporal, Register: f.store, Timing: workflows.Timing{SalesCheckInterval: checkEvery},
+		Logger: slog.New(slog.DiscardHandler), Keys: []string{siteKey, rotatedKey}, ReceiptsPerAddress: 3}
+	f.configure(s)
+	return s
 }
 
 func (f *fixture) rows(t *testing.T) int {
@@ -194,14 +208,26 @@ type answer struct {
 	Fields    []intake.FieldError
 }
 
+// do calls the intake as the B2B site does, with its API key.
 func (f *fixture) do(t *testing.T, method, path, contentType, body string) (int, answer, []byte) {
+	t.Helper()
+	resp, a, raw := f.call(t, method, path, body, http.Header{"Content-Type": {contentType}, "Authorization": {"Bearer " + siteKey}})
+	return resp.StatusCode, a, raw
+}
+
+// call sends one call with exactly the headers given.
+func (f *fixture) call(t *testing.T, method, path, body string, header http.Header) (*http.Response, answer, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(method, f.server.URL+path, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
+	for k, vs := range header {
+		for _, v := range vs {
+			if v != "" {
+				req.Header.Add(k, v)
+			}
+		}
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -216,7 +242,7 @@ func (f *fixture) do(t *testing.T, method, path, contentType, body string) (int,
 	if err := json.Unmarshal(raw.Bytes(), &a); err != nil {
 		t.Fatalf("%s %s: answer is not JSON: %s", method, path, raw.Bytes())
 	}
-	return resp.StatusCode, a, raw.Bytes()
+	return resp, a, raw.Bytes()
 }
 
 func (f *fixture) submit(t *testing.T, body string) (int, answer) {

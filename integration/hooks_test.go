@@ -185,7 +185,7 @@ func (p *product) postHook(t *testing.T, key string, body []byte) int {
 }
 
 func (p *product) hooksURL() string {
-	return fmt.Sprintf("http://127.0.0.1:%d/v1/hooks/dataverse", p.stack.Ports.Starter)
+	return p.stack.URLs().Webhooks
 }
 
 func (p *product) standinURL(path string) string {

@@ -297,13 +297,25 @@ func (p *product) post(t *testing.T, body []byte, want int) accepted {
 	return a
 }
 
+// do sends one request; one to an intake carries the stack's API key, as
+// the B2B site's do.
 func (p *product) do(t *testing.T, method, url string, body []byte) (*http.Response, []byte) {
+	t.Helper()
+	header := http.Header{"Content-Type": {"application/json"}}
+	if strings.Contains(url, "/v1/onboarding-requests") {
+		header.Set("Authorization", "Bearer "+p.stack.URLs().IntakeKey)
+	}
+	return p.doWith(t, method, url, body, header)
+}
+
+// doWith sends one request with exactly the headers given.
+func (p *product) doWith(t *testing.T, method, url string, body []byte, header http.Header) (*http.Response, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(method, url, bytes.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Content-Type", "application/json")
+	req.Header = header
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -49,7 +49,7 @@ func (p *product) starterCLI(t *testing.T, args ...string) (string, error) {
 	t.Helper()
 	cmd := exec.Command(filepath.Join(p.stack.DataDir, "bin", "starter"), args...)
 	cmd.Env = append(os.Environ(), "TEMPORAL_ADDRESS="+p.stack.URLs().TemporalAddress, "TEMPORAL_NAMESPACE=default",
-		"STARTER_URL="+strings.TrimSuffix(p.intake, "/v1/onboarding-requests"))
+		"STARTER_URL="+strings.TrimSuffix(p.intake, "/v1/onboarding-requests"), "STARTER_API_KEY="+p.stack.URLs().IntakeKey)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }

@@ -29,7 +29,7 @@ func TestScaleOut(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { p.stop(t.Failed()) }()
-	ports, err := stack.FreePortList(3)
+	ports, err := stack.FreePortList(4)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +38,7 @@ func TestScaleOut(t *testing.T) {
 	if err := p.stack.StartWorkerNamed(ctx, "worker-2", ports[0]); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.stack.StartStarterNamed(ctx, "starter-2", ports[1], ports[2]); err != nil {
+	if err := p.stack.StartStarterNamed(ctx, "starter-2", ports[1], ports[3], ports[2]); err != nil {
 		t.Fatal(err)
 	}
 	intakes := []string{p.intake, fmt.Sprintf("http://127.0.0.1:%d/v1/onboarding-requests", ports[1])}

@@ -13,6 +13,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
@@ -25,6 +26,7 @@ import (
 	"time"
 
 	"github.com/partner-onboarding/onboarding/load/floor"
+	"github.com/partner-onboarding/onboarding/stack"
 	"github.com/partner-onboarding/onboarding/workflows"
 )
 
@@ -42,6 +44,8 @@ func main() {
 	flag.StringVar(&levels, "c", "16,48", "requests in flight at once: a list, one phase per level, such as 16,48")
 	flag.StringVar(&mix, "mix", "won=80,lost=10,disqualified=10", "share of each outcome")
 	flag.StringVar(&cfg.intake, "intake", "http://127.0.0.1:8080", "starter's base URL (intake API)")
+	flag.StringVar(&cfg.key, "key", cmp.Or(os.Getenv("STARTER_API_KEY"), stack.DefaultIntakeKey),
+		"the intake's API key (default: STARTER_API_KEY, else the local stack's)")
 	flag.StringVar(&cfg.standin, "standin", "http://127.0.0.1:8090", "Sales stand-in's base URL (Dataverse Web API)")
 	flag.StringVar(&cfg.mailpit, "mailpit", "http://127.0.0.1:8025", "Mailpit's base URL (REST API)")
 	flag.StringVar(&cfg.temporal, "temporal", "127.0.0.1:7233", "Temporal frontend: the floor's workflows and the history lengths")

@@ -25,6 +25,7 @@ type config struct {
 	levels   []int // requests in flight: one phase per level
 	mix      mix
 	intake   string // base URL, without /v1/...
+	key      string // the intake's API key
 	standin  string
 	mailpit  string
 	temporal string
@@ -381,7 +382,7 @@ func (d *driver) requestsURL() string {
 	return strings.TrimRight(d.cfg.intake, "/") + "/v1/onboarding-requests"
 }
 
-// do sends a JSON request and decodes a JSON answer of any status into out.
+// do sends a JSON request to the intake, with its API key, and decodes a JSON answer of any status into out.
 func (d *driver) do(ctx context.Context, method, url string, body []byte, out any) (int, error) {
 	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
 	if err != nil {
@@ -390,6 +391,7 @@ func (d *driver) do(ctx context.Context, method, url string, body []byte, out an
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	req.Header.Set("Authorization", "Bearer "+d.cfg.key)
 	resp, err := d.http.Do(req)
 	if err != nil {
 		return 0, err

@@ -63,6 +63,7 @@ func startStack(ctx context.Context, cfg *config, env, dynamic map[string]string
 	}
 	fmt.Printf("stack ready in %s\n", time.Since(began).Round(100*time.Millisecond))
 	cfg.intake = fmt.Sprintf("http://127.0.0.1:%d", s.Ports.Starter)
+	cfg.key = s.URLs().IntakeKey
 	cfg.standin = fmt.Sprintf("http://127.0.0.1:%d", s.Ports.Standin)
 	cfg.mailpit = fmt.Sprintf("http://127.0.0.1:%d", s.Ports.MailpitHTTP)
 	cfg.temporal = s.URLs().TemporalAddress

@@ -10,6 +10,9 @@ package metrics
 const (
 	// RequestsReceived counts new onboarding requests (starter).
 	RequestsReceived = "onboarding_requests_received"
+	// IntakeRefused counts intake calls refused before they were read
+	// (reason: unauthorized, key_rate, address_limit) (starter).
+	IntakeRefused = "onboarding_intake_refused"
 	// RequestsDecided counts requests that ended (outcome: approved or
 	// rejected; decision: OpportunityWon, OpportunityLost, LeadDisqualified,
 	// Abandoned) (workflow).

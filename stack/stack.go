@@ -37,6 +37,14 @@ const Namespace = "default"
 // the starter accepts, when Options.WebhookKey is empty.
 const DefaultWebhookKey = "local-webhook-key"
 
+// DefaultIntakeKey is the intake's API key on the local stack, when
+// Options.IntakeKey is empty: a development key, never one for production.
+const DefaultIntakeKey = "local-intake-key"
+
+// The local stack's intake lets one key call as fast as the load command
+// and the tests do, far faster than a B2B site; Options.Env overrides it.
+const localIntakeRate = "100000"
+
 // Sales credentials the stand-in accepts and the worker and starter use.
 const (
 	salesClientID     = "onboarding-worker"
@@ -61,6 +69,7 @@ type Options struct {
 	// SALES_CHECK_INTERVAL=2s; it overrides what the stack sets.
 	Env        map[string]string
 	WebhookKey string // default DefaultWebhookKey
+	IntakeKey  string // default DefaultIntakeKey
 	// TemporalDynamicConfig sets the dev server's dynamic config values,
 	// such as limit.historyCount.suggestContinueAsNew.
 	TemporalDynamicConfig map[string]string
@@ -72,7 +81,9 @@ type URLs struct {
 	TemporalAddress string // gRPC host:port for SDK clients and the temporal CLI
 	MailpitUI       string
 	SellerPage      string // the Sales stand-in's page for sellers
-	Intake          string // POST onboarding requests here
+	Intake          string // POST onboarding requests here, with IntakeKey
+	IntakeKey       string // the intake's API key: Authorization: Bearer <IntakeKey>
+	Webhooks        string // the starter's Sales webhook receiver
 	WorkerMetrics   string // the worker's Prometheus metrics
 	StarterMetrics  string // the starter's Prometheus metrics
 }
@@ -154,6 +165,9 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 	if opts.WebhookKey == "" {
 		opts.WebhookKey = DefaultWebhookKey
 	}
+	if opts.IntakeKey == "" {
+		opts.IntakeKey = DefaultIntakeKey
+	}
 	var err error
 	if opts.RepoRoot, err = filepath.Abs(opts.RepoRoot); err != nil {
 		return nil, err
@@ -194,7 +208,7 @@ func (s *Stack) portUses() map[string]int {
 	p := s.Ports
 	uses := map[string]int{
 		"Temporal gRPC": p.Temporal, "Mailpit SMTP": p.MailpitSMTP, "Mailpit UI": p.MailpitHTTP,
-		"Sales stand-in": p.Standin, "starter": p.Starter, "worker's metrics": p.WorkerOps, "starter's metrics": p.StarterOps,
+		"Sales stand-in": p.Standin, "starter": p.Starter, "starter's webhooks": p.Webhooks, "worker's metrics": p.WorkerOps, "starter's metrics": p.StarterOps,
 	}
 	if !s.opts.Headless {
 		uses["Temporal UI"] = p.TemporalUI
@@ -356,7 +370,7 @@ func (s *Stack) StartStandin(ctx context.Context) error {
 		Env: s.withOptsEnv([]string{
 			fmt.Sprintf("STANDIN_ADDR=127.0.0.1:%d", p.Standin),
 			"STANDIN_DATA_DIR=" + filepath.Join(s.DataDir, "standin"),
-			fmt.Sprintf("STANDIN_WEBHOOK_URL=http://127.0.0.1:%d/v1/hooks/dataverse", p.Starter),
+			fmt.Sprintf("STANDIN_WEBHOOK_URL=http://127.0.0.1:%d/v1/hooks/dataverse", p.Webhooks),
 			"STANDIN_WEBHOOK_KEY=" + s.opts.WebhookKey,
 			"STANDIN_CLIENT_ID=" + salesClientID,
 			"STANDIN_CLIENT_SECRET=" + salesClientSecret,
@@ -410,27 +424,35 @@ func (s *Stack) pollerSince(ctx context.Context, since time.Time) error {
 	return fmt.Errorf("no worker polls task queue %s yet", workflows.TaskQueue)
 }
 
-// StartStarter starts the starter's HTTP server built by Build.
+// StartStarter starts the starter's HTTP servers built by Build.
 func (s *Stack) StartStarter(ctx context.Context) error {
-	return s.StartStarterNamed(ctx, "starter", s.Ports.Starter, s.Ports.StarterOps)
+	return s.StartStarterNamed(ctx, "starter", s.Ports.Starter, s.Ports.Webhooks, s.Ports.StarterOps)
 }
 
-// StartStarterNamed starts one more starter, under its own name, listening
-// on port with its metrics on opsPort.
-func (s *Stack) StartStarterNamed(ctx context.Context, name string, port, opsPort int) error {
+// StartStarterNamed starts one more starter, under its own name, with its
+// intake on port, its webhook receiver on webhookPort and its metrics on
+// opsPort.
+func (s *Stack) StartStarterNamed(ctx context.Context, name string, port, webhookPort, opsPort int) error {
 	env := append(s.productEnv(),
 		fmt.Sprintf("STARTER_ADDR=127.0.0.1:%d", port),
+		fmt.Sprintf("WEBHOOK_ADDR=127.0.0.1:%d", webhookPort),
 		fmt.Sprintf("OPS_ADDR=127.0.0.1:%d", opsPort),
 		"WEBHOOK_KEYS="+s.opts.WebhookKey,
+		"INTAKE_API_KEYS="+s.opts.IntakeKey,
+		"INTAKE_RATE_PER_KEY="+localIntakeRate,
+		"INTAKE_BURST_PER_KEY="+localIntakeRate,
 	)
 	return s.StartProcess(ctx, ProcessSpec{
 		Name:  name,
 		Path:  filepath.Join(s.binDir(), "starter"),
 		Args:  []string{"serve"},
 		Env:   s.withOptsEnv(env),
-		Ports: map[string]int{name: port, name + "'s metrics": opsPort},
+		Ports: map[string]int{name: port, name + "'s webhooks": webhookPort, name + "'s metrics": opsPort},
 		Ready: func(ctx context.Context) error {
-			return httpOK(ctx, fmt.Sprintf("http://127.0.0.1:%d/healthz", port))
+			if err := httpOK(ctx, fmt.Sprintf("http://127.0.0.1:%d/healthz", port)); err != nil {
+				return err
+			}
+			return httpOK(ctx, fmt.Sprintf("http://127.0.0.1:%d/healthz", webhookPort))
 		},
 	})
 }
@@ -591,6 +613,8 @@ func (s *Stack) URLs() URLs {
 		MailpitUI:       fmt.Sprintf("http://127.0.0.1:%d/", p.MailpitHTTP),
 		SellerPage:      fmt.Sprintf("http://127.0.0.1:%d/", p.Standin),
 		Intake:          fmt.Sprintf("http://127.0.0.1:%d/v1/onboarding-requests", p.Starter),
+		IntakeKey:       s.opts.IntakeKey,
+		Webhooks:        fmt.Sprintf("http://127.0.0.1:%d/v1/hooks/dataverse", p.Webhooks),
 		WorkerMetrics:   fmt.Sprintf("http://127.0.0.1:%d/metrics", p.WorkerOps),
 		StarterMetrics:  fmt.Sprintf("http://127.0.0.1:%d/metrics", p.StarterOps),
 	}

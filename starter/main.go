@@ -1,6 +1,6 @@
 // Command starter is the front door of partner onboarding.
 //
-//	starter serve              the HTTP intake for the B2B site and the Sales webhook receiver
+//	starter serve              the HTTP intake for the B2B site and, on a listener of its own, the Sales webhook receiver
 //	starter submit FILE.json   submit an onboarding request (the intake's JSON) to a running starter
 //	starter show ID            show a request's state, as the register has it
 //	starter show --live ID     show the workflow's own state (a query, for operators)
@@ -18,9 +18,10 @@
 //
 // Every setting of serve is an environment variable: `starter -h` lists them.
 // serve reaches Temporal through the SDK's environment configuration
-// (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, ...), listens on STARTER_ADDR and
-// serves /metrics, /healthz and /readyz on OPS_ADDR. submit and show talk to
-// STARTER_URL (default http://127.0.0.1:8080).
+// (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, ...), serves the intake on
+// STARTER_ADDR, the webhook receiver on WEBHOOK_ADDR, and /metrics, /healthz
+// and /readyz on OPS_ADDR. submit and show talk to STARTER_URL (default
+// http://127.0.0.1:8080) with the API key in STARTER_API_KEY.
 package main
 
 import (
@@ -74,7 +75,8 @@ func main() {
 	case cmd == "serve" && len(args) == 0:
 		err = serve(ctx)
 	case cmd == "-h" || cmd == "--help" || cmd == "help":
-		fmt.Println(usage + "\n\nstarter serve reads these environment variables (the operators' commands read the TEMPORAL_* ones):")
+		fmt.Println(usage + "\n\nsubmit and show call STARTER_URL (default http://127.0.0.1:8080) with the API key in STARTER_API_KEY." +
+			"\nstarter serve reads these environment variables (the operators' commands read the TEMPORAL_* ones):")
 		env := settings.Map(nil)
 		config.LoadStarter(env)
 		env.WriteUsage(os.Stdout)
@@ -130,43 +132,60 @@ func serve(ctx context.Context) error {
 	ops := &monitor.Server{Addr: cfg.OpsAddr, Metrics: m, Logger: slog.Default(), Checks: map[string]monitor.Check{
 		"temporal": monitor.TemporalCheck(c),
 		"database": store.Ping,
-		// The start fails without webhook keys; with them, this holds.
-		"webhook keys": func(context.Context) error { return nil },
+		// The start fails without webhook and intake keys; with them, these hold.
+		"webhook keys":    func(context.Context) error { return nil },
+		"intake API keys": func(context.Context) error { return nil },
 	}}
 	if err := ops.Start(); err != nil {
 		return fmt.Errorf("OPS_ADDR %s: %w", cfg.OpsAddr, err)
 	}
 	go reportStatuses(ctx, store, m)
 
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
-	front := &intake.Service{Temporal: c, Register: store, Timing: cfg.Timing, Logger: slog.Default(), Metrics: m.Handler()}
-	front.Routes(mux)
+	// The intake and the webhook receiver listen apart, so that only the
+	// receiver, which Dataverse calls, needs to face the internet.
+	intakeMux := http.NewServeMux()
+	front := &intake.Service{Temporal: c, Register: store, Timing: cfg.Timing, Logger: slog.Default(), Metrics: m.Handler(),
+		Keys: cfg.Intake.APIKeys, RatePerKey: float64(cfg.Intake.RatePerKey), BurstPerKey: cfg.Intake.BurstPerKey,
+		ReceiptsPerAddress: cfg.Intake.ReceiptsPerAddress}
+	front.Routes(intakeMux)
 	// A request registered whose start failed waits seconds, not minutes.
 	go front.KeepResuming(ctx, resumeEvery, resumeOlderThan)
+	hooksMux := http.NewServeMux()
 	hooksTemporal := saleshooks.TemporalClient{Client: c, Namespace: cmp.Or(opts.Namespace, client.DefaultNamespace),
 		DataConverter: opts.DataConverter, Identity: cmp.Or(opts.Identity, "onboarding starter: Sales webhooks")}
 	(&saleshooks.Receiver{Temporal: hooksTemporal, Requests: store, Auth: cfg.WebhookAuth, MaxBody: int64(cfg.WebhookMaxBody),
-		ProspectIDColumn: cfg.ProspectIDColumn, Logger: slog.Default(), Metrics: m.Handler()}).Routes(mux)
+		ProspectIDColumn: cfg.ProspectIDColumn, Logger: slog.Default(), Metrics: m.Handler()}).Routes(hooksMux)
 
-	srv := &http.Server{
-		Addr:              cfg.Addr,
+	servers := []*http.Server{listener(cfg.Addr, intakeMux), listener(cfg.WebhookAddr, hooksMux)}
+	errc := make(chan error, len(servers))
+	for _, srv := range servers {
+		go func() { errc <- srv.ListenAndServe() }()
+	}
+	slog.Info("Starter listening", "intake", cfg.Addr, "webhooks", cfg.WebhookAddr, "commerce", store.Backend())
+	select {
+	case err = <-errc:
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	errs := []error{err, ops.Shutdown(shutdown)}
+	for _, srv := range servers {
+		errs = append(errs, srv.Shutdown(shutdown))
+	}
+	return errors.Join(errs...)
+}
+
+// listener is one of the starter's HTTP servers; each answers GET /healthz
+// too, for a load balancer in front of it.
+func listener(addr string, mux *http.ServeMux) *http.Server {
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) })
+	return &http.Server{
+		Addr:              addr,
 		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      55 * time.Second, // under Dataverse's 60-second webhook timeout
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
-	slog.Info("Starter listening", "addr", srv.Addr, "commerce", store.Backend())
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	return errors.Join(srv.Shutdown(shutdown), ops.Shutdown(shutdown))
 }
 
 // reportStatuses sets the gauge of requests by status from the register
@@ -219,6 +238,11 @@ func call(ctx context.Context, method, path string, body []byte) error {
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	key := os.Getenv("STARTER_API_KEY")
+	if key == "" {
+		return errors.New("STARTER_API_KEY is not set: the intake needs one of its INTAKE_API_KEYS")
+	}
+	req.Header.Set("Authorization", "Bearer "+key)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return err
