@@ -56,8 +56,9 @@ func FuzzSubmit(f *testing.F) {
 		temporal := newFakeTemporal()
 		mux := http.NewServeMux()
 		(&intake.Service{Temporal: temporal, Register: store, Timing: workflows.Timing{SalesCheckInterval: checkEvery},
-			Logger: slog.New(slog.DiscardHandler)}).Routes(mux)
+			Logger: slog.New(slog.DiscardHandler), Keys: []string{siteKey}}).Routes(mux)
 		req := httptest.NewRequest(http.MethodPost, "/v1/onboarding-requests", strings.NewReader(string(body)))
+		req.Header.Set("Authorization", "Bearer "+siteKey)
 		if contentType != "" {
 			req.Header.Set("Content-Type", contentType)
 		}
