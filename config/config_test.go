@@ -66,6 +66,7 @@ func TestWorkerTuning(t *testing.T) {
 			"SALES_TENANT_ID": "contoso.onmicrosoft.com", "SMTP_HOST": "smtp.example.net",
 			"WORKER_MAX_CONCURRENT_ACTIVITIES": "200", "WORKER_MAX_CONCURRENT_WORKFLOW_TASKS": "50",
 			"WORKER_WORKFLOW_POLLERS": "4", "WORKER_ACTIVITY_POLLERS": "8", "WORKER_STOP_TIMEOUT": "25s",
+			"PAYLOAD_KEYS": testPayloadKey,
 		}
 		maps.Copy(vars, extra)
 		env := settings.Map(vars)
