@@ -48,7 +48,7 @@ func dialTemporal(ctx context.Context) (client.Client, error) {
 	env := settings.OS()
 	keys := config.LoadPayloadKeys(env)
 	if err := env.Err(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w\n  (the local stack's: PAYLOAD_KEYS_FILE=data/payload-keys)", err)
 	}
 	opts, err := envconfig.LoadDefaultClientOptions()
 	if err != nil {
