@@ -1,9 +1,9 @@
-# One image for the worker, the starter and the Sales stand-in. They are one
-# Go module built in one `go build`, so they share every layer and the build
-# cache, and the worker and the starter, which must agree on workflow, signal
-# and search attribute names, always ship from the same commit. Each compose
-# service picks its binary with `entrypoint`. The stand-in (development only)
-# adds a few MB.
+# One image for the worker, the starter, the codec server and the Sales
+# stand-in. They are one Go module built in one `go build`, so they share
+# every layer and the build cache, and the worker and the starter, which must
+# agree on workflow, signal and search attribute names, always ship from the
+# same commit. Each compose service picks its binary with `entrypoint`. The
+# stand-in (development only) adds a few MB.
 #
 #   docker build -t partner-onboarding:dev .
 
@@ -16,7 +16,7 @@ COPY go.mod go.sum ./
 RUN --mount=type=cache,target=/go/pkg/mod go mod download
 COPY . .
 RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
-    go build -trimpath -ldflags="-s -w" -o /out/bin/ ./worker ./starter ./standin ./deploy/healthcheck
+    go build -trimpath -ldflags="-s -w" -o /out/bin/ ./worker ./starter ./standin ./codecserver ./deploy/healthcheck
 # The stand-in keeps its records under /data; a named volume mounted there
 # starts out owned by the image's user.
 RUN mkdir -p /out/data/standin

@@ -16,7 +16,7 @@ run:
 
 build:
 	$(GO) build ./...
-	$(GO) build -o bin/ ./worker ./starter ./standin
+	$(GO) build -o bin/ ./worker ./starter ./standin ./codecserver
 
 lint: tools
 	@out="$$(gofmt -l .)"; \

@@ -6,12 +6,14 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"strings"
 	"time"
 
 	"go.temporal.io/sdk/worker"
 
 	"github.com/partner-onboarding/onboarding/activities"
+	"github.com/partner-onboarding/onboarding/codec"
 	"github.com/partner-onboarding/onboarding/mail"
 	"github.com/partner-onboarding/onboarding/sales"
 	"github.com/partner-onboarding/onboarding/saleshooks"
@@ -22,9 +24,10 @@ import (
 
 // The processes.
 const (
-	WorkerProcess  = "worker"
-	StarterProcess = "starter"
-	StandinProcess = "standin"
+	WorkerProcess      = "worker"
+	StarterProcess     = "starter"
+	StandinProcess     = "standin"
+	CodecServerProcess = "codecserver"
 )
 
 // Worker is the worker's configuration.
@@ -37,6 +40,9 @@ type Worker struct {
 	Retention  Retention
 	// OpsAddr serves /metrics, /healthz and /readyz.
 	OpsAddr string
+	// PayloadKeys encrypt what the worker hands to Temporal; nil when
+	// PAYLOAD_ENCRYPTION is off.
+	PayloadKeys codec.Keys
 }
 
 // DefaultStickyCacheSize bounds the worker's memory however many requests
@@ -92,6 +98,7 @@ type Starter struct {
 	WebhookMaxBody   int
 	ProspectIDColumn string
 	Timing           workflows.Timing
+	PayloadKeys      codec.Keys // nil when PAYLOAD_ENCRYPTION is off
 }
 
 // Intake is how the starter's intake admits calls.
@@ -112,6 +119,13 @@ const DefaultWebhookAddr = "127.0.0.1:8081"
 type Standin struct {
 	Addr    string
 	Standin salesstandin.Config
+}
+
+// CodecServer is the codec server's configuration.
+type CodecServer struct {
+	Addr   string
+	Keys   codec.Keys
+	Server codec.ServerConfig
 }
 
 // DefaultCommerceDB is the SQLite file the worker and the starter share
@@ -140,6 +154,45 @@ func temporal(env *settings.Env) {
 	env.Declare("TEMPORAL_CONFIG_FILE", "", "the Temporal config file (TOML)")
 }
 
+// LoadPayloadKeys reads the keys that encrypt payloads in Temporal; nil
+// when PAYLOAD_ENCRYPTION is off. The starter's operators' commands read
+// these settings alone.
+func LoadPayloadKeys(env *settings.Env) codec.Keys {
+	on := env.Bool("PAYLOAD_ENCRYPTION", true,
+		"encrypt payloads in Temporal with PAYLOAD_KEYS (false: plain JSON, readable by anyone who reads Temporal)")
+	keys, set := readPayloadKeys(env)
+	if on && !set {
+		env.Problem("PAYLOAD_KEYS or PAYLOAD_KEYS_FILE must be set: payloads are encrypted in Temporal (PAYLOAD_ENCRYPTION=false hands them over unencrypted)")
+	}
+	if !on {
+		return nil
+	}
+	return keys
+}
+
+// readPayloadKeys reads PAYLOAD_KEYS or PAYLOAD_KEYS_FILE, and whether one
+// is set; a problem never shows a key's value.
+func readPayloadKeys(env *settings.Env) (codec.Keys, bool) {
+	inline, hasInline := env.Lookup("PAYLOAD_KEYS", "",
+		"AES-256 keys of the payloads in Temporal as ID:BASE64 (32 bytes), comma-separated: the first encrypts, every one decrypts")
+	file, hasFile := env.Lookup("PAYLOAD_KEYS_FILE", "", "a file of such keys, one a line (instead of PAYLOAD_KEYS)")
+	var keys codec.Keys
+	var err error
+	switch {
+	case hasInline && hasFile:
+		env.Problem("PAYLOAD_KEYS and PAYLOAD_KEYS_FILE are both set: set one")
+	case hasInline:
+		if keys, err = codec.ParseKeys(inline); err != nil {
+			env.Problem("PAYLOAD_KEYS: %s", strings.ReplaceAll(err.Error(), "\n", "; "))
+		}
+	case hasFile:
+		if keys, err = codec.ReadKeysFile(file); err != nil {
+			env.Problem("PAYLOAD_KEYS_FILE: %s", strings.ReplaceAll(err.Error(), "\n", "; "))
+		}
+	}
+	return keys, hasInline || hasFile
+}
+
 func commerceDB(env *settings.Env) string {
 	return env.String("COMMERCE_DB", DefaultCommerceDB,
 		"the Commerce database: an SQLite file, or postgres://user:password@host:5432/db")
@@ -158,6 +211,7 @@ func LoadWorker(env *settings.Env) Worker {
 		w.Activities.SalesAppURL = w.Sales.EnvironmentURL
 	}
 	w.OpsAddr = env.String("OPS_ADDR", "127.0.0.1:9101", "serves /metrics, /healthz and /readyz")
+	w.PayloadKeys = LoadPayloadKeys(env)
 	w.Tuning = Tuning{
 		MaxConcurrentActivities: env.Int("WORKER_MAX_CONCURRENT_ACTIVITIES", 0, 0, 100000,
 			"activities one worker runs at once (0: the SDK's default, 1000)"),
@@ -223,6 +277,7 @@ func LoadStarter(env *settings.Env) Starter {
 	if s.Addr == s.WebhookAddr {
 		env.Problem("STARTER_ADDR and WEBHOOK_ADDR must differ: the intake and the webhook receiver have listeners of their own")
 	}
+	s.PayloadKeys = LoadPayloadKeys(env)
 	if len(s.WebhookAuth.Keys) == 0 && (s.WebhookAuth.HeaderName == "" || len(s.WebhookAuth.HeaderValues) == 0) {
 		env.Problem("WEBHOOK_KEYS, or WEBHOOK_HEADER_NAME with WEBHOOK_HEADER_VALUES, must be set: Sales webhooks are never accepted unauthenticated")
 	}
@@ -250,6 +305,46 @@ func LoadStandin(env *settings.Env) Standin {
 	return s
 }
 
+// LoadCodecServer reads the codec server's settings; env.Err() says what is wrong.
+func LoadCodecServer(env *settings.Env) CodecServer {
+	c := CodecServer{Addr: env.String("CODEC_SERVER_ADDR", "127.0.0.1:8082",
+		"serves /encode and /decode for the Temporal Web UI and CLI, and /healthz")}
+	var set bool
+	if c.Keys, set = readPayloadKeys(env); !set {
+		env.Problem("PAYLOAD_KEYS or PAYLOAD_KEYS_FILE must be set: the codec server decrypts with the workers' keys")
+	}
+	c.Server.Tokens = env.List("CODEC_SERVER_TOKENS",
+		"bearer tokens accepted in the Authorization header (comma-separated, for rotation), as the CLI's --codec-auth sends them")
+	c.Server.AllowedOrigins = env.List("CODEC_SERVER_ALLOWED_ORIGINS",
+		"origins of the Temporal Web UI that browsers may call from, such as https://temporal.example.com (comma-separated)")
+	c.Server.UIWithoutToken = env.Bool("CODEC_SERVER_UI_WITHOUT_TOKEN", false,
+		"accept a browser's request from an allowed origin without a token, for a Web UI with no login (the dev server's); loopback addresses only")
+	if c.Server.UIWithoutToken {
+		if !loopback(c.Addr) {
+			env.Invalid("CODEC_SERVER_UI_WITHOUT_TOKEN", "true", "is only accepted with CODEC_SERVER_ADDR on a loopback address")
+		}
+		if len(c.Server.AllowedOrigins) == 0 {
+			env.Problem("CODEC_SERVER_UI_WITHOUT_TOKEN needs CODEC_SERVER_ALLOWED_ORIGINS: the origins of the Web UI")
+		}
+	} else if len(c.Server.Tokens) == 0 {
+		env.Problem("CODEC_SERVER_TOKENS must be set: the codec server decrypts only for those who hold a token")
+	}
+	return c
+}
+
+// loopback reports whether a listen address is on a loopback interface only.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
 // Vars lists the settings a process reads.
 func Vars(process string) []settings.Var {
 	env := settings.Map(nil)
@@ -260,6 +355,8 @@ func Vars(process string) []settings.Var {
 		LoadStarter(env)
 	case StandinProcess:
 		LoadStandin(env)
+	case CodecServerProcess:
+		LoadCodecServer(env)
 	default:
 		return nil
 	}
@@ -269,7 +366,7 @@ func Vars(process string) []settings.Var {
 // MarkdownTables renders every process's settings as the tables README shows.
 func MarkdownTables() string {
 	var b strings.Builder
-	for _, process := range []string{WorkerProcess, StarterProcess, StandinProcess} {
+	for _, process := range []string{WorkerProcess, StarterProcess, StandinProcess, CodecServerProcess} {
 		fmt.Fprintf(&b, "**%s** (`%s -h`)\n\n| variable | default | meaning |\n| --- | --- | --- |\n", process, process)
 		for _, v := range Vars(process) {
 			def := v.Default

@@ -66,7 +66,7 @@ func TestProductionNeedsItsSystems(t *testing.T) {
 // TestStarterListeners: the intake and the webhook receiver listen apart,
 // and the intake takes its keys and limits from the environment.
 func TestStarterListeners(t *testing.T) {
-	vars := map[string]string{"WEBHOOK_KEYS": "hook-key", "INTAKE_API_KEYS": " site-key-1, site-key-2 ,"}
+	vars := map[string]string{"WEBHOOK_KEYS": "hook-key", "PAYLOAD_KEYS": testPayloadKey, "INTAKE_API_KEYS": " site-key-1, site-key-2 ,"}
 	env := settings.Map(vars)
 	s := config.LoadStarter(env)
 	if err := env.Err(); err != nil {
@@ -103,6 +103,7 @@ func TestWorkerTuning(t *testing.T) {
 			"SALES_TENANT_ID": "contoso.onmicrosoft.com", "SMTP_HOST": "smtp.example.net",
 			"WORKER_MAX_CONCURRENT_ACTIVITIES": "200", "WORKER_MAX_CONCURRENT_WORKFLOW_TASKS": "50",
 			"WORKER_WORKFLOW_POLLERS": "4", "WORKER_ACTIVITY_POLLERS": "8", "WORKER_STOP_TIMEOUT": "25s",
+			"PAYLOAD_KEYS": testPayloadKey,
 		}
 		maps.Copy(vars, extra)
 		env := settings.Map(vars)

@@ -38,6 +38,7 @@ var overrides = map[string]string{
 	"SALES_CLIENT_SECRET":    "another-client-secret",
 	"COMMERCE_DB_PASSWORD":   "another-db-password",
 	"GRAFANA_ADMIN_PASSWORD": "another-admin-password",
+	"PAYLOAD_KEYS":           "rotated:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=,compose-dev:ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA=",
 }
 
 // stack is the compose project as Docker Compose would load it.

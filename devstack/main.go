@@ -1,6 +1,6 @@
 // Command devstack runs the whole product locally as plain processes: the
-// Temporal dev server with its Web UI, Mailpit, the Sales stand-in, the
-// worker and the starter. Ctrl-C stops them all; data stays in -data.
+// Temporal dev server with its Web UI, Mailpit, the codec server, the Sales
+// stand-in, the worker and the starter. Ctrl-C stops them all; data stays in -data.
 package main
 
 import (
@@ -83,6 +83,8 @@ func printURLs(s *stack.Stack) {
 		u.IntakeKey, u.IntakeKey, u.IntakeKey)
 	fmt.Fprintf(w, "  Sales webhooks\t%s\t(the stand-in posts here)\n", u.Webhooks)
 	fmt.Fprintf(w, "  Metrics\t%s\t%s\n", u.WorkerMetrics, u.StarterMetrics)
+	fmt.Fprintf(w, "  Codec server\t%s\t(temporal ... --codec-endpoint %s --codec-auth '%s')\n", u.CodecServer, u.CodecServer, s.CodecAuth())
+	fmt.Fprintf(w, "  Payload keys\t%s\t(PAYLOAD_KEYS_FILE for go run ./starter show --live, retry, ...)\n", s.PayloadKeysFile())
 	fmt.Fprintf(w, "  Data and logs\t%s\n", s.DataDir)
 	fmt.Fprintln(w, "Ctrl-C stops everything; the data stays.")
 	w.Flush()

@@ -478,7 +478,8 @@ func (p *product) assertSearchAttribute(t *testing.T, r submitted, status workfl
 }
 
 // recordHistory exports the finished workflow's history with the temporal
-// CLI, as operators would, when -update-histories is set.
+// CLI, as operators would, when -update-histories is set. The codec server
+// decrypts it: the replay tests read plain histories.
 func (p *product) recordHistory(t *testing.T, r submitted, name string) {
 	t.Helper()
 	p.recordRun(t, workflows.WorkflowID(r.id), "", name)
@@ -495,7 +496,8 @@ func (p *product) recordRun(t *testing.T, workflowID, runID, name string) {
 		t.Fatal(err)
 	}
 	args := []string{"workflow", "show", "--output", "json",
-		"--address", p.stack.URLs().TemporalAddress, "--workflow-id", workflowID}
+		"--address", p.stack.URLs().TemporalAddress, "--workflow-id", workflowID,
+		"--codec-endpoint", p.stack.CodecEndpoint(), "--codec-auth", p.stack.CodecAuth()}
 	if runID != "" {
 		args = append(args, "--run-id", runID)
 	}

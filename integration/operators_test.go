@@ -36,10 +36,12 @@ var patientProduct = lazyProduct{
 
 const salesInbox = "sales-team@shop.example"
 
-// temporalCLI runs the temporal CLI against the stack, as an operator does.
+// temporalCLI runs the temporal CLI against the stack, as an operator
+// does: through the codec server, which encrypts inputs and decrypts answers.
 func (p *product) temporalCLI(t *testing.T, args ...string) (string, error) {
 	t.Helper()
-	args = append(args, "--address", p.stack.URLs().TemporalAddress)
+	args = append(args, "--address", p.stack.URLs().TemporalAddress,
+		"--codec-endpoint", p.stack.CodecEndpoint(), "--codec-auth", p.stack.CodecAuth())
 	out, err := exec.Command(p.stack.Tools.Temporal, args...).CombinedOutput()
 	return string(out), err
 }
@@ -49,7 +51,8 @@ func (p *product) starterCLI(t *testing.T, args ...string) (string, error) {
 	t.Helper()
 	cmd := exec.Command(filepath.Join(p.stack.DataDir, "bin", "starter"), args...)
 	cmd.Env = append(os.Environ(), "TEMPORAL_ADDRESS="+p.stack.URLs().TemporalAddress, "TEMPORAL_NAMESPACE=default",
-		"STARTER_URL="+strings.TrimSuffix(p.intake, "/v1/onboarding-requests"), "STARTER_API_KEY="+p.stack.URLs().IntakeKey)
+		"STARTER_URL="+strings.TrimSuffix(p.intake, "/v1/onboarding-requests"), "STARTER_API_KEY="+p.stack.URLs().IntakeKey,
+		"PAYLOAD_KEYS_FILE="+p.stack.PayloadKeysFile())
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }

@@ -95,6 +95,8 @@ func main() {
 		if local, err = startStack(ctx, &cfg, extraEnv, dynamicConfig(cfg, dynamic)); err != nil {
 			fatal(err)
 		}
+	} else if payloadConverter, err = payloadKeysFromEnv(); err != nil {
+		fatal(err)
 	}
 	var ok bool
 	if cfg.waiting > 0 {

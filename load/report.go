@@ -5,15 +5,20 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"os"
 	"slices"
 	"strings"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	sdklog "go.temporal.io/sdk/log"
 
+	"github.com/partner-onboarding/onboarding/codec"
+	onboardingconfig "github.com/partner-onboarding/onboarding/config"
 	"github.com/partner-onboarding/onboarding/load/floor"
+	"github.com/partner-onboarding/onboarding/settings"
 	"github.com/partner-onboarding/onboarding/stack"
 	"github.com/partner-onboarding/onboarding/workflows"
 )
@@ -428,10 +433,33 @@ func historyLength(ctx context.Context, address, workflowID string) (int, error)
 	return n, nil
 }
 
+// payloadConverter encrypts payloads as the stack's worker does (its keys,
+// or PAYLOAD_KEYS for a stack the load did not start), so that the floor's
+// workflows pay for encryption as the onboardings do; nil is the default.
+var payloadConverter converter.DataConverter
+
+// payloadKeysFromEnv is the data converter of PAYLOAD_KEYS or
+// PAYLOAD_KEYS_FILE, or nil when neither is set.
+func payloadKeysFromEnv() (converter.DataConverter, error) {
+	if os.Getenv("PAYLOAD_KEYS") == "" && os.Getenv("PAYLOAD_KEYS_FILE") == "" {
+		return nil, nil
+	}
+	env := settings.OS()
+	keys := onboardingconfig.LoadPayloadKeys(env)
+	if err := env.Err(); err != nil {
+		return nil, err
+	}
+	if keys == nil {
+		return nil, nil
+	}
+	return codec.NewDataConverter(keys)
+}
+
 // dialTemporal connects to the stack's namespace, with the SDK's
 // connection logs kept out of the report.
 func dialTemporal(ctx context.Context, address string) (client.Client, error) {
-	return client.DialContext(ctx, client.Options{HostPort: address, Namespace: stack.Namespace, Logger: quiet{}})
+	return client.DialContext(ctx, client.Options{HostPort: address, Namespace: stack.Namespace, Logger: quiet{},
+		DataConverter: payloadConverter})
 }
 
 // quiet keeps the SDK's logs out of the report.

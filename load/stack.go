@@ -67,6 +67,7 @@ func startStack(ctx context.Context, cfg *config, env, dynamic map[string]string
 	cfg.standin = fmt.Sprintf("http://127.0.0.1:%d", s.Ports.Standin)
 	cfg.mailpit = fmt.Sprintf("http://127.0.0.1:%d", s.Ports.MailpitHTTP)
 	cfg.temporal = s.URLs().TemporalAddress
+	payloadConverter = s.DataConverter()
 	return &localStack{s: s}, nil
 }
 

@@ -21,23 +21,24 @@ type Ports struct {
 	Webhooks    int // the starter's Sales webhook receiver
 	WorkerOps   int // the worker's /metrics, /healthz and /readyz
 	StarterOps  int // the starter's /metrics, /healthz and /readyz
+	CodecServer int // decrypts payloads for the Temporal Web UI and CLI
 }
 
 // DefaultPorts are the ports of the local stack that a developer runs.
 func DefaultPorts() Ports {
 	return Ports{Temporal: 7233, TemporalUI: 8233, MailpitSMTP: 1025, MailpitHTTP: 8025, Standin: 8090, Starter: 8080,
-		WorkerOps: 9101, StarterOps: 9102, Webhooks: 8081}
+		WorkerOps: 9101, StarterOps: 9102, Webhooks: 8081, CodecServer: 8082}
 }
 
 // FreePorts picks free loopback ports, so that tests can run stacks side by
 // side with each other and with a developer's stack.
 func FreePorts() (Ports, error) {
-	ports, err := freePorts(9)
+	ports, err := freePorts(10)
 	if err != nil {
 		return Ports{}, err
 	}
 	return Ports{Temporal: ports[0], TemporalUI: ports[1], MailpitSMTP: ports[2], MailpitHTTP: ports[3], Standin: ports[4],
-		Starter: ports[5], WorkerOps: ports[6], StarterOps: ports[7], Webhooks: ports[8]}, nil
+		Starter: ports[5], WorkerOps: ports[6], StarterOps: ports[7], Webhooks: ports[8], CodecServer: ports[9]}, nil
 }
 
 // FreePortList picks n more free ports, for processes a test adds to a stack.

@@ -1,6 +1,6 @@
 // Package stack starts and stops the whole local product as plain
-// processes: the Temporal dev server, Mailpit, the Sales stand-in, the
-// worker and the starter. It serves the developer's `make run` and the
+// processes: the Temporal dev server, Mailpit, the codec server, the Sales
+// stand-in, the worker and the starter. It serves the developer's `make run` and the
 // integration tests alike.
 package stack
 
@@ -25,8 +25,10 @@ import (
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	sdklog "go.temporal.io/sdk/log"
 
+	"github.com/partner-onboarding/onboarding/codec"
 	"github.com/partner-onboarding/onboarding/workflows"
 )
 
@@ -80,6 +82,7 @@ type URLs struct {
 	TemporalUI      string // empty when headless
 	TemporalAddress string // gRPC host:port for SDK clients and the temporal CLI
 	MailpitUI       string
+	CodecServer     string // the CLI's --codec-endpoint
 	SellerPage      string // the Sales stand-in's page for sellers
 	Intake          string // POST onboarding requests here, with IntakeKey
 	IntakeKey       string // the intake's API key: Authorization: Bearer <IntakeKey>
@@ -106,6 +109,8 @@ type Stack struct {
 	stopErr  error
 	grace    time.Duration // stopGrace, shorter in tests
 	unlock   func()        // releases DataDir
+
+	dataConverter converter.DataConverter // with the keys of PayloadKeysFile
 }
 
 // Start ensures the tools, builds the worker, the starter and the stand-in,
@@ -122,7 +127,7 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 		s.Stop()
 		return nil, err
 	}
-	steps := []func(context.Context) error{s.Build, s.StartTemporal, s.StartMailpit, s.StartStandin, s.StartWorker, s.StartStarter}
+	steps := []func(context.Context) error{s.Build, s.StartTemporal, s.StartMailpit, s.StartCodecServer, s.StartStandin, s.StartWorker, s.StartStarter}
 	for _, step := range steps {
 		if err := step(ctx); err != nil {
 			s.Stop()
@@ -192,6 +197,13 @@ func New(ctx context.Context, opts Options) (*Stack, error) {
 	if s.Tools, err = EnsureTools(ctx, opts.RepoRoot, opts.Log); err != nil {
 		return nil, err
 	}
+	keys, err := ensurePayloadKeys(opts.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	if s.dataConverter, err = codec.NewDataConverter(keys); err != nil {
+		return nil, err
+	}
 	// Two Temporal servers on one SQLite file would corrupt it.
 	unlock, ok, err := tryLock(filepath.Join(opts.DataDir, ".stack.lock"))
 	if err != nil {
@@ -209,6 +221,7 @@ func (s *Stack) portUses() map[string]int {
 	uses := map[string]int{
 		"Temporal gRPC": p.Temporal, "Mailpit SMTP": p.MailpitSMTP, "Mailpit UI": p.MailpitHTTP,
 		"Sales stand-in": p.Standin, "starter": p.Starter, "starter's webhooks": p.Webhooks, "worker's metrics": p.WorkerOps, "starter's metrics": p.StarterOps,
+		"codec server": p.CodecServer,
 	}
 	if !s.opts.Headless {
 		uses["Temporal UI"] = p.TemporalUI
@@ -218,14 +231,14 @@ func (s *Stack) portUses() map[string]int {
 
 func (s *Stack) binDir() string { return filepath.Join(s.DataDir, "bin") }
 
-// Build builds the worker, the starter and the stand-in into DataDir/bin
-// with one go build, which shares the work between the three.
+// Build builds the worker, the starter, the stand-in and the codec server
+// into DataDir/bin with one go build, which shares the work between them.
 func (s *Stack) Build(ctx context.Context) error {
 	if err := os.MkdirAll(s.binDir(), 0o755); err != nil {
 		return err
 	}
-	s.say("building worker, starter and standin")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", s.binDir()+string(filepath.Separator), "./worker", "./starter", "./standin")
+	s.say("building worker, starter, standin and codecserver")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", s.binDir()+string(filepath.Separator), "./worker", "./starter", "./standin", "./codecserver")
 	cmd.Dir = s.opts.RepoRoot
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("build: %w\n%s", err, out)
@@ -252,7 +265,9 @@ func (s *Stack) StartTemporal(ctx context.Context) error {
 	if s.opts.Headless {
 		args = append(args, "--headless")
 	} else {
-		args = append(args, "--ui-ip", "127.0.0.1", "--ui-port", strconv.Itoa(p.TemporalUI))
+		args = append(args, "--ui-ip", "127.0.0.1", "--ui-port", strconv.Itoa(p.TemporalUI),
+			// The UI decodes payloads through the codec server (StartCodecServer).
+			"--ui-codec-endpoint", s.CodecEndpoint())
 	}
 	for _, sa := range workflows.SearchAttributeFlags() {
 		args = append(args, "--search-attribute", sa)
@@ -474,6 +489,7 @@ func (s *Stack) productEnv() []string {
 		"SALES_CLIENT_SECRET=" + salesClientSecret,
 		// Reminders of requests that wait long for Sales land in Mailpit.
 		"SALES_INBOX=" + LocalSalesInbox,
+		"PAYLOAD_KEYS_FILE=" + s.PayloadKeysFile(),
 	}
 }
 
@@ -611,6 +627,7 @@ func (s *Stack) URLs() URLs {
 	u := URLs{
 		TemporalAddress: fmt.Sprintf("127.0.0.1:%d", p.Temporal),
 		MailpitUI:       fmt.Sprintf("http://127.0.0.1:%d/", p.MailpitHTTP),
+		CodecServer:     s.CodecEndpoint(),
 		SellerPage:      fmt.Sprintf("http://127.0.0.1:%d/", p.Standin),
 		Intake:          fmt.Sprintf("http://127.0.0.1:%d/v1/onboarding-requests", p.Starter),
 		IntakeKey:       s.opts.IntakeKey,
@@ -624,12 +641,14 @@ func (s *Stack) URLs() URLs {
 	return u
 }
 
-// Client dials the stack's Temporal namespace; the caller closes it.
+// Client dials the stack's Temporal namespace with the stack's payload
+// keys, as the worker and the starter do; the caller closes it.
 func (s *Stack) Client(ctx context.Context) (client.Client, error) {
 	return client.DialContext(ctx, client.Options{
-		HostPort:  fmt.Sprintf("127.0.0.1:%d", s.Ports.Temporal),
-		Namespace: Namespace,
-		Logger:    quietLogger,
+		HostPort:      fmt.Sprintf("127.0.0.1:%d", s.Ports.Temporal),
+		Namespace:     Namespace,
+		Logger:        quietLogger,
+		DataConverter: s.dataConverter,
 	})
 }
 

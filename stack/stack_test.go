@@ -10,6 +10,7 @@ import (
 	"net/smtp"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -336,11 +337,11 @@ func exerciseStack(t *testing.T, root string) {
 	t.Cleanup(func() { s.Stop() })
 	t.Logf("first start: %s", time.Since(start))
 	procs := s.Processes()
-	if len(procs) != 5 {
-		t.Errorf("%d processes, want 5", len(procs))
+	if len(procs) != 6 {
+		t.Errorf("%d processes, want 6", len(procs))
 	}
 	u := s.URLs()
-	for _, url := range []string{u.TemporalUI, u.MailpitUI, u.SellerPage} {
+	for _, url := range []string{u.TemporalUI, u.MailpitUI, u.SellerPage, u.CodecServer + "/healthz"} {
 		resp, err := http.Get(url)
 		if err != nil {
 			t.Fatal(err)
@@ -363,7 +364,8 @@ func exerciseStack(t *testing.T, root string) {
 	t.Cleanup(func() { s.Stop() })
 	t.Logf("second start: %s", time.Since(start))
 
-	worker := s.Processes()[3]
+	procs = s.Processes()
+	worker := procs[slices.IndexFunc(procs, func(p *Process) bool { return p.Name == "worker" })]
 	if err := syscall.Kill(worker.Pid(), syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}

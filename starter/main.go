@@ -44,6 +44,7 @@ import (
 	"go.temporal.io/sdk/contrib/envconfig"
 	"go.temporal.io/sdk/log"
 
+	"github.com/partner-onboarding/onboarding/codec"
 	"github.com/partner-onboarding/onboarding/commerce"
 	"github.com/partner-onboarding/onboarding/config"
 	"github.com/partner-onboarding/onboarding/intake"
@@ -76,7 +77,7 @@ func main() {
 		err = serve(ctx)
 	case cmd == "-h" || cmd == "--help" || cmd == "help":
 		fmt.Println(usage + "\n\nsubmit and show call STARTER_URL (default http://127.0.0.1:8080) with the API key in STARTER_API_KEY." +
-			"\nstarter serve reads these environment variables (the operators' commands read the TEMPORAL_* ones):")
+			"\nstarter serve reads these environment variables (the operators' commands read the TEMPORAL_* and PAYLOAD_* ones):")
 		env := settings.Map(nil)
 		config.LoadStarter(env)
 		env.WriteUsage(os.Stdout)
@@ -116,6 +117,12 @@ func serve(ctx context.Context) error {
 	defer m.Close()
 	opts.Logger = log.NewStructuredLogger(slog.Default())
 	opts.MetricsHandler = m.Handler()
+	// The intake's starts and the receiver's signals are encrypted alike.
+	if cfg.PayloadKeys != nil {
+		if opts.DataConverter, err = codec.NewDataConverter(cfg.PayloadKeys); err != nil {
+			return err
+		}
+	}
 	// Lazy: the front door starts even while Temporal is down, and answers
 	// 503 until it is back, so that Dataverse retries its webhooks.
 	c, err := client.NewLazyClient(opts)

@@ -15,6 +15,9 @@ import (
 	"go.temporal.io/sdk/contrib/envconfig"
 	"go.temporal.io/sdk/log"
 
+	"github.com/partner-onboarding/onboarding/codec"
+	"github.com/partner-onboarding/onboarding/config"
+	"github.com/partner-onboarding/onboarding/settings"
 	"github.com/partner-onboarding/onboarding/workflows"
 )
 
@@ -39,11 +42,22 @@ func showLive(ctx context.Context, id string) error {
 	return out.Encode(st)
 }
 
-// dialTemporal reaches Temporal through the SDK's environment configuration.
+// dialTemporal reaches Temporal through the SDK's environment
+// configuration, with the payload keys the workers use.
 func dialTemporal(ctx context.Context) (client.Client, error) {
+	env := settings.OS()
+	keys := config.LoadPayloadKeys(env)
+	if err := env.Err(); err != nil {
+		return nil, fmt.Errorf("%w\n  (the local stack's: PAYLOAD_KEYS_FILE=data/payload-keys)", err)
+	}
 	opts, err := envconfig.LoadDefaultClientOptions()
 	if err != nil {
 		return nil, fmt.Errorf("temporal client configuration: %w", err)
+	}
+	if keys != nil {
+		if opts.DataConverter, err = codec.NewDataConverter(keys); err != nil {
+			return nil, err
+		}
 	}
 	opts.Logger = log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
 	c, err := client.DialContext(ctx, opts)

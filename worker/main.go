@@ -22,6 +22,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/partner-onboarding/onboarding/activities"
+	"github.com/partner-onboarding/onboarding/codec"
 	"github.com/partner-onboarding/onboarding/commerce"
 	"github.com/partner-onboarding/onboarding/config"
 	"github.com/partner-onboarding/onboarding/mail"
@@ -65,6 +66,11 @@ func run(ctx context.Context) error {
 	defer m.Close()
 	opts.Logger = log.NewStructuredLogger(slog.Default())
 	opts.MetricsHandler = m.Handler()
+	if cfg.PayloadKeys != nil {
+		if opts.DataConverter, err = codec.NewDataConverter(cfg.PayloadKeys); err != nil {
+			return err
+		}
+	}
 	c, err := client.DialContext(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("connect to temporal: %w", err)

@@ -55,7 +55,7 @@ func TestKeepRetentionSchedule(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkRetentionSchedule(t, d, daily.Period)
+	checkRetentionSchedule(t, s.DataConverter(), d, daily.Period)
 	if iv := d.Schedule.Spec.Intervals; len(iv) != 1 || iv[0].Every != 24*time.Hour {
 		t.Errorf("intervals = %+v, want every 24h", iv)
 	}
@@ -70,7 +70,7 @@ func TestKeepRetentionSchedule(t *testing.T) {
 	if d, err = handle.Describe(ctx); err != nil {
 		t.Fatal(err)
 	}
-	checkRetentionSchedule(t, d, nightly.Period)
+	checkRetentionSchedule(t, s.DataConverter(), d, nightly.Period)
 	if cal := d.Schedule.Spec.Calendars; len(cal) != 1 || len(d.Schedule.Spec.Intervals) != 0 {
 		t.Errorf("spec = %+v, want the cron expression's calendar only", d.Schedule.Spec)
 	}
@@ -89,7 +89,8 @@ func TestKeepRetentionSchedule(t *testing.T) {
 	}
 }
 
-func checkRetentionSchedule(t *testing.T, d *client.ScheduleDescription, period time.Duration) {
+// dc is the client's data converter: the schedule's input is encrypted.
+func checkRetentionSchedule(t *testing.T, dc converter.DataConverter, d *client.ScheduleDescription, period time.Duration) {
 	t.Helper()
 	action, ok := d.Schedule.Action.(*client.ScheduleWorkflowAction)
 	if !ok {
@@ -99,7 +100,7 @@ func checkRetentionSchedule(t *testing.T, d *client.ScheduleDescription, period 
 		t.Fatalf("action = %+v", action)
 	}
 	var in workflows.Retention
-	if err := converter.GetDefaultDataConverter().FromPayload(action.Args[0].(*commonpb.Payload), &in); err != nil {
+	if err := dc.FromPayload(action.Args[0].(*commonpb.Payload), &in); err != nil {
 		t.Fatal(err)
 	}
 	if in.Period != period {
