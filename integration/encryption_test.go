@@ -15,6 +15,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/proxy"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"google.golang.org/protobuf/encoding/protojson"
 
@@ -31,6 +32,20 @@ func TestPayloadsEncryptedInTemporal(t *testing.T) {
 	p := webhookProduct.get(t)
 	r := p.submit(t, "encrypted")
 	st := p.awaitStatus(t, r, workflows.StatusAwaitingQualification)
+	// The workflow carries the request's claim; an operator's correction is
+	// the one payload with personal data, and it is encrypted too.
+	const correctedPhone = "+49 30 7654321"
+	handle, err := p.temporal.UpdateWorkflow(context.Background(), client.UpdateWorkflowOptions{
+		WorkflowID: workflows.WorkflowID(r.id), UpdateName: workflows.UpdateCorrectRequest,
+		Args:         []any{workflows.Correction{Requester: workflows.Requester{Phone: correctedPhone}, Operator: "integration test"}},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := handle.Get(context.Background(), nil); err != nil {
+		t.Fatalf("correction: %v", err)
+	}
 	if err := p.sales.DisqualifyLead(context.Background(), st.LeadID, sales.LeadStatusNoLongerInterested); err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +78,8 @@ func TestPayloadsEncryptedInTemporal(t *testing.T) {
 		t.Fatalf("%d payloads in %d events: the history is not the onboarding's", len(payloads), len(events))
 	}
 	for _, pl := range payloads {
-		if bytes.Contains(pl.GetData(), []byte(r.email)) || bytes.Contains(pl.GetData(), []byte("Fabrikam")) {
+		if bytes.Contains(pl.GetData(), []byte(r.email)) || bytes.Contains(pl.GetData(), []byte("Fabrikam")) ||
+			bytes.Contains(pl.GetData(), []byte(correctedPhone)) {
 			t.Fatalf("a payload holds the request's data in plain text: %s", pl.GetData())
 		}
 	}
@@ -82,7 +98,7 @@ func TestPayloadsEncryptedInTemporal(t *testing.T) {
 		}
 		all.Write(pl.GetData())
 	}
-	for _, want := range []string{r.id, r.email, string(workflows.StatusRejected)} {
+	for _, want := range []string{r.id, correctedPhone, string(workflows.StatusRejected)} {
 		if !strings.Contains(all.String(), want) {
 			t.Errorf("the decoded payloads do not hold %q", want)
 		}
