@@ -375,6 +375,11 @@ func (s *Store) UnstartedProspects(ctx context.Context, before time.Time, limit 
 	if err != nil {
 		return nil, fmt.Errorf("list unstarted prospects: %w", err)
 	}
+	return scanIDs(rows)
+}
+
+// scanIDs reads a query's one text column, row by row, and closes it.
+func scanIDs(rows *sql.Rows) ([]string, error) {
 	defer rows.Close()
 	var ids []string
 	for rows.Next() {

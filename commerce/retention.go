@@ -78,16 +78,7 @@ func erasable(ctx context.Context, tx conn, before time.Time, limit int) ([]stri
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return scanIDs(rows)
 }
 
 // eraseCustomers erases the customers of erased requests that no other
