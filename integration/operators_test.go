@@ -14,6 +14,7 @@ import (
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/partner-onboarding/onboarding/commerce"
 	"github.com/partner-onboarding/onboarding/sales"
@@ -269,6 +270,13 @@ func TestCancelledAndTerminatedRequests(t *testing.T) {
 		t.Fatalf("cancel: %v\n%s", err, out)
 	}
 	p.awaitStatus(t, cancelled, workflows.StatusRejected)
+	// The register shows Rejected while the clean-up may still send the
+	// decline: the workflow's end is awaited before it is described.
+	waitCtx, cancelWait := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancelWait()
+	if err := p.temporal.GetWorkflow(waitCtx, workflows.WorkflowID(cancelled.id), "").Get(waitCtx, nil); !temporal.IsCanceledError(err) {
+		t.Errorf("result of the cancelled workflow = %v, want cancelled", err)
+	}
 	desc, err := p.temporal.DescribeWorkflowExecution(ctx, workflows.WorkflowID(cancelled.id), "")
 	if err != nil || desc.GetWorkflowExecutionInfo().GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_CANCELED {
 		t.Errorf("workflow after cancel = %v, %v", desc.GetWorkflowExecutionInfo().GetStatus(), err)
