@@ -1,7 +1,8 @@
 // Package commerce is the Commerce side of partner onboarding, kept in SQL
 // (SQLite by default, or PostgreSQL): the prospect register, customers,
-// customer hierarchies, credit limits and the record of emails sent. Every write is idempotent, keyed by the request
-// ID or the Sales record ID, so an activity that runs twice has one effect.
+// customer hierarchies, credit limits and the record of emails sent. Every write of the onboarding is
+// idempotent, keyed by the request ID or the Sales record ID, so an activity that runs twice has one effect.
+// The changes staff make to an approved partner (credit limit, block) each add an entry to its audit list.
 package commerce
 
 import (

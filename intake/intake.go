@@ -51,6 +51,8 @@ type Register interface {
 type Service struct {
 	Temporal client.Client
 	Register Register
+	// Partners, when set, serves the staff's partner endpoints.
+	Partners Partners
 	// Timing is passed to each new workflow; zero values mean its defaults.
 	Timing workflows.Timing
 	Logger *slog.Logger
@@ -75,10 +77,14 @@ type Service struct {
 	limiterSet
 }
 
-// Routes adds the intake endpoints to mux.
+// Routes adds the intake endpoints to mux, and the partner endpoints when
+// Partners is set.
 func (s *Service) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /v1/onboarding-requests", s.guard(s.submit))
 	mux.HandleFunc("GET /v1/onboarding-requests/{id}", s.guard(s.show))
+	if s.Partners != nil {
+		s.partnerRoutes(mux)
+	}
 }
 
 // Accepted is the answer to a submitted request.

@@ -5,6 +5,17 @@
 //	starter show ID            show a request's state, as the register has it
 //	starter show --live ID     show the workflow's own state (a query, for operators)
 //
+// the staff's commands for an approved partner (ORG is its organization
+// customer ID, organizationCustomerId in show), which call the same HTTP API:
+//
+//	starter partner ORG        show the partner: hierarchy, credit limit, blocked, and the changes, newest first
+//	starter credit ORG -amount N -currency EUR [-allow-over-limit] -by NAME -reason TEXT
+//	                           change its credit limit (N in minor units, e.g. cents)
+//	starter block ORG -by NAME -reason TEXT
+//	                           block it: its users still sign in but may not order
+//	starter unblock ORG -by NAME -reason TEXT
+//	                           let its users order again
+//
 // and the operators' commands, which reach Temporal directly:
 //
 //	starter retry ID [-operator NAME] [-reason TEXT]
@@ -20,7 +31,7 @@
 // serve reaches Temporal through the SDK's environment configuration
 // (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, ...), serves the intake on
 // STARTER_ADDR, the webhook receiver on WEBHOOK_ADDR, and /metrics, /healthz
-// and /readyz on OPS_ADDR. submit and show talk to STARTER_URL (default
+// and /readyz on OPS_ADDR. submit, show and the partner commands talk to STARTER_URL (default
 // http://127.0.0.1:8080) with the API key in STARTER_API_KEY.
 package main
 
@@ -61,7 +72,11 @@ const usage = `usage:
   starter retry ID [-operator NAME] [-reason TEXT]
   starter correct ID FILE.json [-operator NAME] [-reason TEXT]
   starter abandon ID -reason TEXT [-decline-email] [-operator NAME]
-  starter resend ID receipt|welcome|decline [-operator NAME] [-reason TEXT]`
+  starter resend ID receipt|welcome|decline [-operator NAME] [-reason TEXT]
+  starter partner ORG
+  starter credit ORG -amount N -currency EUR [-allow-over-limit] -by NAME -reason TEXT
+  starter block ORG -by NAME -reason TEXT
+  starter unblock ORG -by NAME -reason TEXT`
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -76,7 +91,8 @@ func main() {
 	case cmd == "serve" && len(args) == 0:
 		err = serve(ctx)
 	case cmd == "-h" || cmd == "--help" || cmd == "help":
-		fmt.Println(usage + "\n\nsubmit and show call STARTER_URL (default http://127.0.0.1:8080) with the API key in STARTER_API_KEY." +
+		fmt.Println(usage + "\n\nORG is a partner's organization customer ID (organizationCustomerId in show); N is in minor units (cents)." +
+			"\nsubmit, show, partner, credit, block and unblock call STARTER_URL (default http://127.0.0.1:8080) with the API key in STARTER_API_KEY." +
 			"\nstarter serve reads these environment variables (the operators' commands read the TEMPORAL_* and PAYLOAD_* ones):")
 		env := settings.Map(nil)
 		config.LoadStarter(env)
@@ -90,6 +106,8 @@ func main() {
 		err = showLive(ctx, args[1])
 	case cmd == "retry" || cmd == "correct" || cmd == "abandon" || cmd == "resend":
 		err = operate(ctx, cmd, args)
+	case cmd == "partner" || cmd == "credit" || cmd == "block" || cmd == "unblock":
+		err = partner(ctx, cmd, args)
 	default:
 		fmt.Fprintln(os.Stderr, usage)
 		os.Exit(2)
@@ -151,7 +169,7 @@ func serve(ctx context.Context) error {
 	// The intake and the webhook receiver listen apart, so that only the
 	// receiver, which Dataverse calls, needs to face the internet.
 	intakeMux := http.NewServeMux()
-	front := &intake.Service{Temporal: c, Register: store, Timing: cfg.Timing, Logger: slog.Default(), Metrics: m.Handler(),
+	front := &intake.Service{Temporal: c, Register: store, Partners: store, Timing: cfg.Timing, Logger: slog.Default(), Metrics: m.Handler(),
 		Keys: cfg.Intake.APIKeys, RatePerKey: float64(cfg.Intake.RatePerKey), BurstPerKey: cfg.Intake.BurstPerKey,
 		ReceiptsPerAddress: cfg.Intake.ReceiptsPerAddress}
 	front.Routes(intakeMux)
