@@ -25,6 +25,7 @@ import (
 	"go.temporal.io/sdk/converter"
 
 	"github.com/partner-onboarding/onboarding/activities"
+	"github.com/partner-onboarding/onboarding/api/contract"
 	"github.com/partner-onboarding/onboarding/commerce"
 	"github.com/partner-onboarding/onboarding/intake"
 	"github.com/partner-onboarding/onboarding/workflows"
@@ -179,7 +180,13 @@ func newFixture(t *testing.T, configure ...func(*intake.Service)) *fixture {
 	}}
 	mux := http.NewServeMux()
 	f.service().Routes(mux)
-	f.server = httptest.NewServer(mux)
+	// Every call of every test, and its answer, is held to the OpenAPI
+	// document the integrating shops build against.
+	doc, err := contract.Shared()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.server = httptest.NewServer(doc.Handler(mux, func(err error) { t.Error(err) }))
 	t.Cleanup(func() { f.server.Close(); db.Close(); store.Close() })
 	return f
 }

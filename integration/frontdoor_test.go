@@ -1,12 +1,14 @@
 package integration
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 
+	"github.com/partner-onboarding/onboarding/api"
 	"github.com/partner-onboarding/onboarding/stack"
 )
 
@@ -45,6 +47,13 @@ func TestFrontDoorListenersApart(t *testing.T) {
 		// The receiver is where the stand-in posts, and it answers there.
 		if code := p.postHook(t, stack.DefaultWebhookKey, []byte("not JSON")); code != http.StatusBadRequest {
 			t.Errorf("POST %s = %d; want 400 for a body that is no RemoteExecutionContext", u.Webhooks, code)
+		}
+	})
+
+	t.Run("the intake serves its OpenAPI document to anyone", func(t *testing.T) {
+		resp, body := p.doWith(t, http.MethodGet, intakeBase+api.DocumentPath, nil, http.Header{})
+		if resp.StatusCode != http.StatusOK || !bytes.Equal(body, api.Document) {
+			t.Errorf("GET %s = %d, %d bytes; want 200 and the document", api.DocumentPath, resp.StatusCode, len(body))
 		}
 	})
 

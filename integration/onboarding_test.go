@@ -23,6 +23,7 @@ import (
 
 	"go.temporal.io/sdk/client"
 
+	"github.com/partner-onboarding/onboarding/api/contract"
 	"github.com/partner-onboarding/onboarding/commerce"
 	"github.com/partner-onboarding/onboarding/mail/mailpittest"
 	"github.com/partner-onboarding/onboarding/sales"
@@ -323,7 +324,23 @@ func (p *product) doWith(t *testing.T, method, url string, body []byte, header h
 	defer resp.Body.Close()
 	var out bytes.Buffer
 	_, _ = out.ReadFrom(resp.Body)
+	if strings.HasPrefix(url, p.intake) {
+		p.checkContract(t, req, body, resp, out.Bytes())
+	}
 	return resp, out.Bytes()
+}
+
+// checkContract holds a call to the intake and its answer to the API's
+// OpenAPI document, which the shops that integrate it build against.
+func (p *product) checkContract(t *testing.T, req *http.Request, body []byte, resp *http.Response, answer []byte) {
+	t.Helper()
+	doc, err := contract.Shared()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := doc.Check(req, body, resp.StatusCode, resp.Header, answer); err != nil {
+		t.Errorf("the intake and its OpenAPI document disagree: %v", err)
+	}
 }
 
 // awaitStatus polls the request's state through the intake's GET.

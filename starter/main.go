@@ -30,8 +30,9 @@
 // Every setting of serve is an environment variable: `starter -h` lists them.
 // serve reaches Temporal through the SDK's environment configuration
 // (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, ...), serves the intake on
-// STARTER_ADDR, the webhook receiver on WEBHOOK_ADDR, and /metrics, /healthz
-// and /readyz on OPS_ADDR. submit, show and the partner commands talk to STARTER_URL (default
+// STARTER_ADDR (with its OpenAPI document at /openapi.yaml), the webhook
+// receiver on WEBHOOK_ADDR, and /metrics, /healthz and /readyz on OPS_ADDR.
+// submit, show and the partner commands talk to STARTER_URL (default
 // http://127.0.0.1:8080) with the API key in STARTER_API_KEY.
 package main
 
@@ -55,6 +56,7 @@ import (
 	"go.temporal.io/sdk/contrib/envconfig"
 	"go.temporal.io/sdk/log"
 
+	"github.com/partner-onboarding/onboarding/api"
 	"github.com/partner-onboarding/onboarding/codec"
 	"github.com/partner-onboarding/onboarding/commerce"
 	"github.com/partner-onboarding/onboarding/config"
@@ -173,6 +175,8 @@ func serve(ctx context.Context) error {
 		Keys: cfg.Intake.APIKeys, RatePerKey: float64(cfg.Intake.RatePerKey), BurstPerKey: cfg.Intake.BurstPerKey,
 		ReceiptsPerAddress: cfg.Intake.ReceiptsPerAddress}
 	front.Routes(intakeMux)
+	// The API's description, for the shops that integrate it: no key needed.
+	intakeMux.HandleFunc("GET "+api.DocumentPath, api.ServeDocument)
 	// A request registered whose start failed waits seconds, not minutes.
 	go front.KeepResuming(ctx, resumeEvery, resumeOlderThan)
 	hooksMux := http.NewServeMux()
