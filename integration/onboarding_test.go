@@ -169,15 +169,9 @@ func TestOnboardingEndToEnd(t *testing.T) {
 	t.Run("won", func(t *testing.T) {
 		t.Parallel()
 		r := p.submit(t, "won")
-		st := p.awaitStatus(t, r, workflows.StatusAwaitingQualification)
-		p.qualify(t, st.LeadID)
-		st = p.awaitStatus(t, r, workflows.StatusQualified)
-		if err := p.sales.WinOpportunity(context.Background(), st.OpportunityID, "Partner contract signed"); err != nil {
-			t.Fatal(err)
-		}
-		st = p.awaitStatus(t, r, workflows.StatusApproved)
+		p.approve(t, r)
 
-		st = p.awaitCompletion(t, r)
+		st := p.awaitCompletion(t, r)
 		assertEqual(t, "decision", st.Decision, workflows.DecisionWon)
 		p.assertCustomers(t, r, true)
 		p.assertEmails(t, r, "receipt", "welcome")
@@ -371,6 +365,19 @@ func (p *product) awaitCompletion(t *testing.T, r submitted) workflows.State {
 		t.Fatalf("workflow of request %s: %v", r.id, err)
 	}
 	return st
+}
+
+// approve plays the seller who qualifies the request's lead and wins its
+// opportunity, and waits until the register shows it Approved.
+func (p *product) approve(t *testing.T, r submitted) workflows.State {
+	t.Helper()
+	st := p.awaitStatus(t, r, workflows.StatusAwaitingQualification)
+	p.qualify(t, st.LeadID)
+	st = p.awaitStatus(t, r, workflows.StatusQualified)
+	if err := p.sales.WinOpportunity(context.Background(), st.OpportunityID, "Partner contract signed"); err != nil {
+		t.Fatal(err)
+	}
+	return p.awaitStatus(t, r, workflows.StatusApproved)
 }
 
 func (p *product) qualify(t *testing.T, leadID string) {

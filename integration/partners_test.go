@@ -9,7 +9,6 @@ import (
 
 	"github.com/partner-onboarding/onboarding/commerce"
 	"github.com/partner-onboarding/onboarding/intake"
-	"github.com/partner-onboarding/onboarding/workflows"
 )
 
 // partnerCall calls a partner endpoint of the starter with the stack's API key.
@@ -44,13 +43,7 @@ func (p *product) partner(t *testing.T, org string) intake.PartnerView {
 func TestStaffChangePartnerCreditLimitAndStanding(t *testing.T) {
 	p := webhookProduct.get(t)
 	r := p.submit(t, "credit")
-	st := p.awaitStatus(t, r, workflows.StatusAwaitingQualification)
-	p.qualify(t, st.LeadID)
-	st = p.awaitStatus(t, r, workflows.StatusQualified)
-	if err := p.sales.WinOpportunity(t.Context(), st.OpportunityID, "Partner contract signed"); err != nil {
-		t.Fatal(err)
-	}
-	st = p.awaitStatus(t, r, workflows.StatusApproved)
+	st := p.approve(t, r)
 	org := st.OrganizationCustomerID
 	if org == "" || st.HierarchyID == "" {
 		t.Fatalf("approved request without organization or hierarchy: %+v", st)
