@@ -236,6 +236,30 @@ func TestCreateCustomerHierarchy(t *testing.T) {
 	}
 }
 
+// A limit the shop's staff set stays: approving again (a retried step, or
+// another request of the same company) never puts the default back.
+func TestApprovalNeverResetsACreditLimit(t *testing.T) {
+	f := newFixture(t)
+	req, _, q := f.qualified()
+	var cs workflows.Customers
+	f.mustRun(workflows.ActivityImportCustomers, workflows.ImportCustomersInput{RequestID: req.RequestID,
+		OpportunityID: q.OpportunityID, ContactID: q.ContactID, AccountID: q.AccountID}, &cs)
+	in := workflows.HierarchyInput{RequestID: req.RequestID, OrganizationCustomerID: cs.OrganizationCustomerID,
+		PersonCustomerID: cs.PersonCustomerID}
+	f.mustRun(workflows.ActivityCreateCustomerHierarchy, in, nil)
+	if _, err := f.store.ChangeCreditLimit(f.ctx, cs.OrganizationCustomerID, commerce.CreditLimitChange{
+		Amount: 900000, Currency: "EUR", ChangedBy: "credit desk", Reason: "yearly review"}); err != nil {
+		t.Fatal(err)
+	}
+
+	f.mustRun(workflows.ActivityCreateCustomerHierarchy, in, nil)
+
+	amount, currency, err := f.store.GetCreditLimit(f.ctx, cs.OrganizationCustomerID)
+	if err != nil || amount != 900000 || currency != "EUR" {
+		t.Errorf("credit limit after approving again = %d %s, %v; want the staff's 900000 EUR", amount, currency, err)
+	}
+}
+
 func TestCreateCustomerHierarchyWithPersonOnTopIsPermanent(t *testing.T) {
 	f := newFixture(t)
 	req, _, q := f.qualified()
