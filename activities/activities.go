@@ -358,14 +358,15 @@ func (a *Activities) ApprovePartner(ctx context.Context, in workflows.HierarchyI
 }
 
 // CreateCustomerHierarchy puts the organization on top, the requester in it
-// as Admin, and gives the organization its credit limit.
+// as Admin, and gives the organization the shop's default credit limit
+// unless it has one (the staff's limit stays).
 func (a *Activities) CreateCustomerHierarchy(ctx context.Context, in workflows.HierarchyInput) (string, error) {
 	h, err := a.commerce.CreateHierarchy(ctx, in.RequestID, commerce.PurposeB2BOrganization, in.OrganizationCustomerID,
 		[]commerce.HierarchyMember{{CustomerID: in.PersonCustomerID, Role: commerce.RoleAdmin}})
 	if err != nil {
 		return "", commerceError("create customer hierarchy for request "+in.RequestID, err)
 	}
-	if err := a.commerce.SetCreditLimit(ctx, in.OrganizationCustomerID, a.config.CreditLimit, a.config.CreditLimitCurrency); err != nil {
+	if err := a.commerce.SetInitialCreditLimit(ctx, in.OrganizationCustomerID, a.config.CreditLimit, a.config.CreditLimitCurrency); err != nil {
 		return "", commerceError("set credit limit of customer "+in.OrganizationCustomerID, err)
 	}
 	return h.ID, nil

@@ -11,6 +11,17 @@ import (
 // SetCreditLimit sets a customer's credit limit, in minor units (cents) of an
 // ISO 4217 currency, replacing any earlier limit.
 func (s *Store) SetCreditLimit(ctx context.Context, customerID string, amount int64, currency string) error {
+	return s.setCreditLimit(ctx, customerID, amount, currency, true)
+}
+
+// SetInitialCreditLimit gives a customer a credit limit unless it has one:
+// approval gives a new partner the shop's default, and never replaces what
+// the shop's staff set since.
+func (s *Store) SetInitialCreditLimit(ctx context.Context, customerID string, amount int64, currency string) error {
+	return s.setCreditLimit(ctx, customerID, amount, currency, false)
+}
+
+func (s *Store) setCreditLimit(ctx context.Context, customerID string, amount int64, currency string, replace bool) error {
 	if err := required("customer ID", customerID, "currency", currency); err != nil {
 		return err
 	}
@@ -24,10 +35,13 @@ func (s *Store) SetCreditLimit(ctx context.Context, customerID string, amount in
 	if _, err := s.GetCustomer(ctx, customerID); err != nil {
 		return fmt.Errorf("set credit limit: %w", err)
 	}
+	conflict := `ON CONFLICT (customer_id) DO NOTHING`
+	if replace {
+		conflict = `ON CONFLICT (customer_id) DO UPDATE SET
+			amount = excluded.amount, currency = excluded.currency, updated_at = excluded.updated_at`
+	}
 	_, err := s.db.ExecContext(ctx, `INSERT INTO credit_limits (customer_id, amount, currency, updated_at)
-		VALUES (?, ?, ?, ?)
-		ON CONFLICT (customer_id) DO UPDATE SET
-			amount = excluded.amount, currency = excluded.currency, updated_at = excluded.updated_at`,
+		VALUES (?, ?, ?, ?) `+conflict,
 		customerID, amount, currency, formatTime(now()))
 	if err != nil {
 		return fmt.Errorf("set credit limit of customer %s: %w", customerID, err)
