@@ -13,8 +13,12 @@ import (
 // PurposeB2BOrganization is the purpose of the hierarchy of a business partner.
 const PurposeB2BOrganization = "B2B organization"
 
-// RoleAdmin is the role of the partner's user who administers its B2B users.
-const RoleAdmin = "Admin"
+// The roles of a partner's users, Dynamics 365 Commerce's two: RoleAdmin
+// administers the partner's B2B users, RoleUser orders.
+const (
+	RoleAdmin = "Admin"
+	RoleUser  = "User"
+)
 
 // Hierarchy is a customer hierarchy: an organization customer at the top and
 // the customers who act for it.

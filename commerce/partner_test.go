@@ -210,3 +210,40 @@ func TestRecordEmailSentOnce(t *testing.T) {
 		}
 	})
 }
+
+// A request of a company that is a partner already (the seller qualified the
+// lead into the existing account) joins that partner's hierarchy: its
+// requester becomes a User, the partner's admins decide about more rights,
+// and no second hierarchy is made.
+func TestSecondRequestJoinsThePartnersHierarchy(t *testing.T) {
+	eachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		org, _ := s.UpsertCustomer(ctx, Customer{Kind: KindOrganization, SalesRecordID: "account-1", RequestID: "req-1", Name: "Contoso"})
+		admin, _ := s.UpsertCustomer(ctx, Customer{Kind: KindPerson, SalesRecordID: "contact-1", RequestID: "req-1", Name: "Ada"})
+		colleague, _ := s.UpsertCustomer(ctx, Customer{Kind: KindPerson, SalesRecordID: "contact-2", RequestID: "req-2", Name: "Bob"})
+		first, err := s.CreateHierarchy(ctx, "req-1", PurposeB2BOrganization, org.ID, []HierarchyMember{{CustomerID: admin.ID, Role: RoleAdmin}})
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		for range 2 { // a retried step joins once
+			joined, err := s.CreateHierarchy(ctx, "req-2", PurposeB2BOrganization, org.ID,
+				[]HierarchyMember{{CustomerID: colleague.ID, Role: RoleAdmin}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []HierarchyMember{{CustomerID: admin.ID, Role: RoleAdmin}, {CustomerID: colleague.ID, Role: RoleUser}}
+			if joined.ID != first.ID || !reflect.DeepEqual(joined.Members, want) {
+				t.Errorf("second request's hierarchy = %+v; want %s with %+v", joined, first.ID, want)
+			}
+		}
+		stored, err := s.GetHierarchyByRequest(ctx, "req-2")
+		if err != nil || stored.ID != first.ID {
+			t.Errorf("hierarchy of the second request = %+v, %v; want %s", stored, err, first.ID)
+		}
+		var count int
+		if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM hierarchies`).Scan(&count); err != nil || count != 1 {
+			t.Errorf("hierarchies rows = %d (%v), want 1", count, err)
+		}
+	})
+}
