@@ -40,7 +40,10 @@ type HierarchyMember struct {
 // CreateHierarchy creates the one hierarchy of a request, with the
 // organization customer at its top and members in the given order, all or
 // nothing. If the request has a hierarchy already, that one is returned
-// unchanged, whatever the arguments.
+// unchanged, whatever the arguments. If the organization heads another
+// request's hierarchy of the purpose (a company that is a partner already
+// asked again), the request joins that one: its members come in as
+// RoleUser, since the partner's admins decide who administers it.
 func (s *Store) CreateHierarchy(ctx context.Context, requestID, purpose, organizationID string, members []HierarchyMember) (Hierarchy, error) {
 	if err := required("request ID", requestID, "purpose", purpose, "organization ID", organizationID); err != nil {
 		return Hierarchy{}, err
@@ -73,6 +76,12 @@ func (s *Store) CreateHierarchy(ctx context.Context, requestID, purpose, organiz
 			if err := checkCustomer(ctx, tx, m.CustomerID, ""); err != nil {
 				return err
 			}
+		}
+		if partner, err := hierarchyOfOrganization(ctx, tx, organizationID, purpose); err == nil {
+			h, err = joinHierarchy(ctx, tx, partner, requestID, members)
+			return err
+		} else if !errors.Is(err, ErrNotFound) {
+			return err
 		}
 		h = Hierarchy{
 			ID: uuid.NewString(), RequestID: requestID, Purpose: purpose, RootCustomerID: organizationID,
@@ -143,12 +152,44 @@ func checkCustomer(ctx context.Context, tx conn, id string, kind CustomerKind) e
 	return nil
 }
 
+// hierarchyOfOrganization is the ID of the first hierarchy of the purpose
+// that the organization heads, or ErrNotFound.
+func hierarchyOfOrganization(ctx context.Context, tx conn, organizationID, purpose string) (string, error) {
+	var id string
+	err := tx.QueryRowContext(ctx, `SELECT id FROM hierarchies WHERE root_customer_id = ? AND purpose = ?
+		ORDER BY created_at, id LIMIT 1`, organizationID, purpose).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", ErrNotFound
+	}
+	return id, err
+}
+
+// joinHierarchy makes a request a member of an existing hierarchy: its
+// members not in it yet come in as RoleUser, after the others.
+func joinHierarchy(ctx context.Context, tx conn, hierarchyID, requestID string, members []HierarchyMember) (Hierarchy, error) {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO hierarchy_requests (request_id, hierarchy_id, joined_at)
+		VALUES (?, ?, ?) ON CONFLICT (request_id) DO NOTHING`, requestID, hierarchyID, formatTime(now())); err != nil {
+		return Hierarchy{}, err
+	}
+	for _, m := range members {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO hierarchy_members (hierarchy_id, customer_id, role, position)
+			SELECT ?, ?, ?, COALESCE(MAX(position), -1) + 1 FROM hierarchy_members WHERE hierarchy_id = ?
+			ON CONFLICT (hierarchy_id, customer_id) DO NOTHING`,
+			hierarchyID, m.CustomerID, RoleUser, hierarchyID); err != nil {
+			return Hierarchy{}, err
+		}
+	}
+	return hierarchyByRequest(ctx, tx, requestID)
+}
+
+// hierarchyByRequest is the hierarchy a request made, or joined.
 func hierarchyByRequest(ctx context.Context, tx conn, requestID string) (Hierarchy, error) {
 	var h Hierarchy
 	var created string
 	err := tx.QueryRowContext(ctx,
-		`SELECT id, request_id, purpose, root_customer_id, created_at FROM hierarchies WHERE request_id = ?`,
-		requestID).Scan(&h.ID, &h.RequestID, &h.Purpose, &h.RootCustomerID, &created)
+		`SELECT id, request_id, purpose, root_customer_id, created_at FROM hierarchies
+		WHERE request_id = ? OR id = (SELECT hierarchy_id FROM hierarchy_requests WHERE request_id = ?)`,
+		requestID, requestID).Scan(&h.ID, &h.RequestID, &h.Purpose, &h.RootCustomerID, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Hierarchy{}, ErrNotFound
 	}
