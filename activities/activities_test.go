@@ -1,6 +1,7 @@
 package activities_test
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 
@@ -257,6 +258,44 @@ func TestApprovalNeverResetsACreditLimit(t *testing.T) {
 	amount, currency, err := f.store.GetCreditLimit(f.ctx, cs.OrganizationCustomerID)
 	if err != nil || amount != 900000 || currency != "EUR" {
 		t.Errorf("credit limit after approving again = %d %s, %v; want the staff's 900000 EUR", amount, currency, err)
+	}
+}
+
+// A second request of a partner's company, qualified into the partner's
+// account, joins the partner's hierarchy and keeps its credit limit.
+func TestSecondRequestOfAPartnerJoinsItsHierarchy(t *testing.T) {
+	f := newFixture(t)
+	first, _, q1 := f.qualified()
+	var partner workflows.Customers
+	f.mustRun(workflows.ActivityImportCustomers, workflows.ImportCustomersInput{RequestID: first.RequestID,
+		OpportunityID: q1.OpportunityID, ContactID: q1.ContactID, AccountID: q1.AccountID}, &partner)
+	var hierarchyID string
+	f.mustRun(workflows.ActivityCreateCustomerHierarchy, workflows.HierarchyInput{RequestID: first.RequestID,
+		OrganizationCustomerID: partner.OrganizationCustomerID, PersonCustomerID: partner.PersonCustomerID}, &hierarchyID)
+	if _, err := f.store.ChangeCreditLimit(f.ctx, partner.OrganizationCustomerID, commerce.CreditLimitChange{
+		Amount: 900000, Currency: "EUR", ChangedBy: "credit desk", Reason: "yearly review"}); err != nil {
+		t.Fatal(err)
+	}
+
+	second, _, q2 := f.qualified()
+	var colleague workflows.Customers
+	f.mustRun(workflows.ActivityImportCustomers, workflows.ImportCustomersInput{RequestID: second.RequestID,
+		OpportunityID: q2.OpportunityID, ContactID: q2.ContactID, AccountID: q1.AccountID}, &colleague)
+	if colleague.OrganizationCustomerID != partner.OrganizationCustomerID {
+		t.Fatalf("organization of the second request = %s; want the partner's %s", colleague.OrganizationCustomerID, partner.OrganizationCustomerID)
+	}
+	var joined string
+	f.mustRun(workflows.ActivityApprovePartner, workflows.HierarchyInput{RequestID: second.RequestID,
+		OrganizationCustomerID: colleague.OrganizationCustomerID, PersonCustomerID: colleague.PersonCustomerID}, &joined)
+
+	h, err := f.store.GetHierarchyByRequest(f.ctx, second.RequestID)
+	want := []commerce.HierarchyMember{{CustomerID: partner.PersonCustomerID, Role: commerce.RoleAdmin},
+		{CustomerID: colleague.PersonCustomerID, Role: commerce.RoleUser}}
+	if err != nil || joined != hierarchyID || h.ID != hierarchyID || !reflect.DeepEqual(h.Members, want) {
+		t.Errorf("second request's hierarchy = %s %+v, %v; want %s with %+v", joined, h, err, hierarchyID, want)
+	}
+	if amount, _, err := f.store.GetCreditLimit(f.ctx, partner.OrganizationCustomerID); err != nil || amount != 900000 {
+		t.Errorf("partner's credit limit = %d, %v; want the staff's 900000", amount, err)
 	}
 }
 
