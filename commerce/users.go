@@ -97,9 +97,9 @@ type Access struct {
 // RequestUserAddition records an admin's request to add a user to the
 // partner, as Pending, and returns it. The acting customer must be an
 // active Admin of the partner (else ErrForbidden); an organization that is
-// no partner is ErrNotFound. A pending or carried-out addition of the same
-// address to the same partner is returned instead of a new one, with
-// created=false. Without a locale, the invitation is in the partner's.
+// no partner is ErrNotFound. A pending addition of the same address to the
+// same partner is returned instead of a new one, with created=false. Without
+// a locale, the invitation is in the partner's.
 func (s *Store) RequestUserAddition(ctx context.Context, a UserAddition) (UserAddition, bool, error) {
 	a.FirstName, a.LastName, a.Email = strings.TrimSpace(a.FirstName), strings.TrimSpace(a.LastName), strings.TrimSpace(a.Email)
 	a.JobTitle, a.Locale = strings.TrimSpace(a.JobTitle), strings.TrimSpace(a.Locale)
@@ -123,7 +123,7 @@ func (s *Store) RequestUserAddition(ctx context.Context, a UserAddition) (UserAd
 			return err
 		}
 		existing, err := scanAddition(tx.QueryRowContext(ctx, selectAddition+` WHERE organization_id = ? AND email_key = ?
-			AND status <> ? ORDER BY created_at LIMIT 1`, a.OrganizationID, EmailKey(a.Email), AdditionRefused))
+			AND status = ? ORDER BY created_at LIMIT 1`, a.OrganizationID, EmailKey(a.Email), AdditionPending))
 		if err == nil {
 			a = existing
 			return nil
@@ -253,7 +253,9 @@ func (s *Store) CreateAddedUser(ctx context.Context, additionID string) (string,
 
 // JoinAddedUser puts the customer CreateAddedUser created into the
 // partner's hierarchy with the addition's role, active, and marks the
-// addition Added. Run again, it changes nothing.
+// addition Added. Run again, it changes nothing. A member already there (a
+// removed user added again) becomes active and keeps its role: roles change
+// through ChangeUserRole, which keeps the last Admin.
 func (s *Store) JoinAddedUser(ctx context.Context, additionID string) error {
 	if err := required("addition ID", additionID); err != nil {
 		return err
@@ -277,7 +279,7 @@ func (s *Store) JoinAddedUser(ctx context.Context, additionID string) error {
 		at := formatTime(now())
 		if _, err := tx.ExecContext(ctx, `INSERT INTO hierarchy_members (hierarchy_id, customer_id, role, position)
 			SELECT ?, ?, ?, COALESCE(MAX(position), -1) + 1 FROM hierarchy_members WHERE hierarchy_id = ?
-			ON CONFLICT (hierarchy_id, customer_id) DO UPDATE SET role = excluded.role`,
+			ON CONFLICT (hierarchy_id, customer_id) DO NOTHING`,
 			a.HierarchyID, a.CustomerID, a.Role, a.HierarchyID); err != nil {
 			return err
 		}

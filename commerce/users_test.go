@@ -240,3 +240,32 @@ func TestConcurrentDemotionsKeepAnAdmin(t *testing.T) {
 		}
 	})
 }
+
+// TestAddingAMemberAgainKeepsItsRole: an admin who adds their own address
+// as a User stays Admin; a removed user added again is active again.
+func TestAddingAMemberAgainKeepsItsRole(t *testing.T) {
+	eachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		org := approvedPartner(t, s, "req-1")
+		admin := partnerAdmin(t, s, "req-1")
+		if _, err := s.pool.ExecContext(ctx, s.db.bind(`UPDATE customers SET email = ? WHERE id = ?`), "ada@example.com", admin); err != nil {
+			t.Fatal(err)
+		}
+		if id := addUser(t, s, org.ID, admin, "ADA@example.com", RoleUser); id != admin {
+			t.Fatalf("the admin's own address made customer %s, want %s", id, admin)
+		}
+		if acc, err := s.CustomerAccess(ctx, admin); err != nil || acc.Role != RoleAdmin || !acc.MaySignIn {
+			t.Errorf("admin after adding their own address as a User = %+v, %v", acc, err)
+		}
+		user := addUser(t, s, org.ID, admin, "bo@example.com", RoleUser)
+		if err := s.RemoveUser(ctx, org.ID, admin, user); err != nil {
+			t.Fatal(err)
+		}
+		if again := addUser(t, s, org.ID, admin, "bo@example.com", RoleUser); again != user {
+			t.Fatalf("the removed user added again is customer %s, want %s", again, user)
+		}
+		if acc, err := s.CustomerAccess(ctx, user); err != nil || !acc.MaySignIn {
+			t.Errorf("removed user added again: access %+v, %v", acc, err)
+		}
+	})
+}
