@@ -22,7 +22,7 @@ func (f *fixture) approveWithAdmin(t *testing.T, requestID string) (org, admin s
 		t.Fatal(err)
 	}
 	p, err := f.store.UpsertCustomer(ctx, commerce.Customer{Kind: commerce.KindPerson,
-		SalesRecordID: "contact-" + requestID, RequestID: requestID, FirstName: "Ada", LastName: "Muster", Email: "ada@contoso.example"})
+		SalesRecordID: "contact-" + requestID, RequestID: requestID, FirstName: "Ada", LastName: "Muster", Email: "ada." + requestID[:8] + "@contoso.example"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,5 +173,31 @@ func TestRoleChangeRemovalAndAccess(t *testing.T) {
 	v := f.users(t, org)
 	if len(v.Users) != 2 || v.Users[0].Active || !v.Users[1].Active {
 		t.Errorf("users after the removal = %+v", v.Users)
+	}
+}
+
+// TestRefusedAdditionIsListed: an addition refused because another partner's
+// user has the address shows in the list with why.
+func TestRefusedAdditionIsListed(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	org, admin := f.approveWithAdmin(t, "5b7e2a10-1c3d-4e5f-8a9b-0c1d2e3f4a5b")
+	other, otherAdmin := f.approveWithAdmin(t, "7c8d9e0f-1a2b-4c3d-8e4f-5a6b7c8d9e0f")
+	code, a, _ := f.do(t, http.MethodPost, "/v1/partners/"+other+"/users", "application/json",
+		`{"actingCustomerId": "`+otherAdmin+`", "firstName": "Ada", "lastName": "Muster", "email": "ADA.5b7e2a10@contoso.example", "role": "Admin"}`)
+	if code != http.StatusAccepted {
+		t.Fatalf("POST users = %d %+v", code, a)
+	}
+	// The workflow's first step, as the worker runs it.
+	if _, err := f.store.CreateAddedUser(ctx, a.ID); err == nil {
+		t.Fatal("the address of the first partner's admin was not refused")
+	}
+	v := f.users(t, other)
+	if len(v.Additions) != 1 || v.Additions[0].ID != a.ID || v.Additions[0].Status != commerce.AdditionRefused ||
+		!strings.Contains(v.Additions[0].Refusal, "another partner") || strings.Contains(v.Additions[0].Refusal, "ada@") {
+		t.Errorf("additions = %+v", v.Additions)
+	}
+	if v := f.users(t, org); len(v.Users) != 1 || v.Users[0].CustomerID != admin || !v.Users[0].Active {
+		t.Errorf("the first partner's users = %+v", v.Users)
 	}
 }
