@@ -67,6 +67,8 @@ type Config struct {
 	// SalesAppURL is the root the reminders' links to records in Dynamics
 	// 365 start with: the environment URL, such as https://org.crm.dynamics.com.
 	SalesAppURL string
+	// SignInURL is the B2B site's sign-in page, which invitations link to.
+	SignInURL string
 }
 
 // Activities are the onboarding steps, bound to their ports.
@@ -82,8 +84,8 @@ func New(store *commerce.Store, salesClient Sales, mailer Mailer, cfg Config) (*
 	if cfg.CreditLimitCurrency == "" {
 		return nil, errors.New("activities config: credit limit currency is required")
 	}
-	if cfg.ShopName == "" || cfg.MessageIDDomain == "" {
-		return nil, errors.New("activities config: shop name and message ID domain are required")
+	if cfg.ShopName == "" || cfg.MessageIDDomain == "" || cfg.SignInURL == "" {
+		return nil, errors.New("activities config: shop name, message ID domain and sign-in URL are required")
 	}
 	if cfg.DefaultLanguage == "" {
 		cfg.DefaultLanguage = defaultLanguage
@@ -110,6 +112,9 @@ func (a *Activities) Register(w worker.ActivityRegistry) {
 		workflows.ActivityResolveSalesEvent:       a.ResolveSalesEvent,
 		workflows.ActivityRecordSalesEvent:        a.RecordSalesEvent,
 		workflows.ActivityErasePersonalData:       a.ErasePersonalData,
+		workflows.ActivityCreatePartnerUser:       a.CreatePartnerUser,
+		workflows.ActivityJoinPartnerUser:         a.JoinPartnerUser,
+		workflows.ActivitySendInvitation:          a.SendInvitation,
 	} {
 		w.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
 	}

@@ -3,6 +3,7 @@ package activities
 import (
 	"fmt"
 	"net/mail"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -25,7 +26,7 @@ func ConfigFromEnv() (Config, error) {
 
 // ConfigFrom reads CREDIT_LIMIT, CREDIT_LIMIT_CURRENCY, SHOP_NAME,
 // SHOP_DEFAULT_LANGUAGE, MESSAGE_ID_DOMAIN (default: the domain of
-// MAIL_FROM) and SALES_INBOX.
+// MAIL_FROM), SALES_INBOX and SHOP_SIGN_IN_URL.
 // SalesAppURL is the caller's to set.
 func ConfigFrom(env *settings.Env) Config {
 	cfg := Config{
@@ -35,6 +36,7 @@ func ConfigFrom(env *settings.Env) Config {
 		DefaultLanguage: env.String("SHOP_DEFAULT_LANGUAGE", defaultLanguage, "the emails' language for requesters whose own language has none (a language the emails are written in, such as en or de)"),
 		MessageIDDomain: env.String("MESSAGE_ID_DOMAIN", "", "the right-hand side of the emails' Message-IDs (default: the domain of MAIL_FROM)"),
 		SalesInbox:      env.String("SALES_INBOX", "", "gets reminders of requests that wait long for Sales; none sent when empty"),
+		SignInURL:       env.String("SHOP_SIGN_IN_URL", "https://shop.example/sign-in", "the B2B site's sign-in page, linked from the invitations of partners' new users"),
 	}
 	limit := env.String("CREDIT_LIMIT", "5000.00", "the credit limit of a new partner organization, such as 5000.00")
 	minor, err := minorUnits(limit)
@@ -62,6 +64,9 @@ func ConfigFrom(env *settings.Env) Config {
 		if a, err := mail.ParseAddress(cfg.SalesInbox); err != nil || a.Address != cfg.SalesInbox {
 			env.Invalid("SALES_INBOX", cfg.SalesInbox, "is not a plain email address such as sales@shop.example")
 		}
+	}
+	if u, err := url.Parse(cfg.SignInURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		env.Invalid("SHOP_SIGN_IN_URL", cfg.SignInURL, "is not an absolute http or https URL such as https://shop.example/sign-in")
 	}
 	if cfg.MessageIDDomain == "" {
 		cfg.MessageIDDomain = "shop.example"

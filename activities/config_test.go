@@ -10,7 +10,7 @@ import (
 // clearConfigEnv starts from an empty environment for the variables
 // ConfigFromEnv reads.
 func clearConfigEnv(t *testing.T) {
-	for _, name := range []string{"CREDIT_LIMIT", "CREDIT_LIMIT_CURRENCY", "SHOP_NAME", "SHOP_DEFAULT_LANGUAGE", "MESSAGE_ID_DOMAIN", "MAIL_FROM"} {
+	for _, name := range []string{"CREDIT_LIMIT", "CREDIT_LIMIT_CURRENCY", "SHOP_NAME", "SHOP_DEFAULT_LANGUAGE", "MESSAGE_ID_DOMAIN", "MAIL_FROM", "SHOP_SIGN_IN_URL"} {
 		t.Setenv(name, "")
 	}
 }
@@ -19,7 +19,7 @@ func TestConfigFromEnvDefaults(t *testing.T) {
 	clearConfigEnv(t)
 	cfg, err := activities.ConfigFromEnv()
 	want := activities.Config{CreditLimit: 500000, CreditLimitCurrency: "EUR", ShopName: "B2B Shop", DefaultLanguage: "en",
-		MessageIDDomain: "shop.example"}
+		MessageIDDomain: "shop.example", SignInURL: "https://shop.example/sign-in"}
 	if err != nil || cfg != want {
 		t.Errorf("ConfigFromEnv() = %+v, %v; want %+v", cfg, err, want)
 	}
@@ -32,9 +32,10 @@ func TestConfigFromEnv(t *testing.T) {
 	t.Setenv("SHOP_NAME", "Werkzeug Shop")
 	t.Setenv("SHOP_DEFAULT_LANGUAGE", "de")
 	t.Setenv("MAIL_FROM", "Werkzeug Shop <partner@werkzeug.example>")
+	t.Setenv("SHOP_SIGN_IN_URL", "https://b2b.werkzeug.example/login")
 	cfg, err := activities.ConfigFromEnv()
 	want := activities.Config{CreditLimit: 123450, CreditLimitCurrency: "CHF", ShopName: "Werkzeug Shop",
-		DefaultLanguage: "de", MessageIDDomain: "werkzeug.example"}
+		DefaultLanguage: "de", MessageIDDomain: "werkzeug.example", SignInURL: "https://b2b.werkzeug.example/login"}
 	if err != nil || cfg != want {
 		t.Errorf("ConfigFromEnv() = %+v, %v; want %+v", cfg, err, want)
 	}
@@ -71,6 +72,8 @@ func TestConfigFromEnvRejectsBadValues(t *testing.T) {
 		{"SHOP_DEFAULT_LANGUAGE", "fr"},
 		{"SHOP_DEFAULT_LANGUAGE", "German"},
 		{"SHOP_DEFAULT_LANGUAGE", "pt-BR"},
+		{"SHOP_SIGN_IN_URL", "shop.example/sign-in"},
+		{"SHOP_SIGN_IN_URL", "ftp://shop.example/"},
 	} {
 		clearConfigEnv(t)
 		t.Setenv(tc.name, tc.value)

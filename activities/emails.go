@@ -31,7 +31,10 @@ const (
 )
 
 // requesterKinds are the emails a requester gets, in their language.
-var requesterKinds = []workflows.EmailKind{workflows.EmailReceipt, workflows.EmailWelcome, workflows.EmailDecline}
+// The invitation goes to a partner's new user, in the language of the
+// addition or the partner's.
+var requesterKinds = []workflows.EmailKind{workflows.EmailReceipt, workflows.EmailWelcome, workflows.EmailDecline,
+	workflows.EmailInvitation}
 
 // emailData is what a template may show. It is filled from the prospect
 // register when the email is sent.
@@ -41,6 +44,8 @@ type emailData struct {
 	LastName    string
 	CompanyName string
 	ShopName    string
+	// SignInURL is the B2B site's sign-in page, for the invitation.
+	SignInURL string
 	// For the reminders to the sales inbox.
 	LeadURL        string
 	OpportunityURL string

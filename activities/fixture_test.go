@@ -42,6 +42,7 @@ var testConfig = activities.Config{
 	CreditLimitCurrency: "EUR",
 	ShopName:            "B2B Shop",
 	MessageIDDomain:     messageIDDomain,
+	SignInURL:           "https://shop.example/sign-in",
 }
 
 // fixture is the activities wired to real adapters: Commerce on SQLite, the

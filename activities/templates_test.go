@@ -38,6 +38,7 @@ var distinct = emailData{
 	LastName:       "Østergaard-Şahin",
 	CompanyName:    `<Tools & "Co"> Rīga`,
 	ShopName:       "Nordlicht Großhandel",
+	SignInURL:      "https://b2b.nordlicht.example/anmelden",
 	LeadURL:        "https://org.crm4.dynamics.com/main.aspx?etn=lead&id=6a1f",
 	OpportunityURL: "https://org.crm4.dynamics.com/main.aspx?etn=opportunity&id=9c3e",
 	WaitingDays:    17,
@@ -47,7 +48,7 @@ var distinct = emailData{
 func fields(d emailData) map[string]string {
 	return map[string]string{
 		"RequestID": d.RequestID, "FirstName": d.FirstName, "LastName": d.LastName,
-		"CompanyName": d.CompanyName, "ShopName": d.ShopName,
+		"CompanyName": d.CompanyName, "ShopName": d.ShopName, "SignInURL": d.SignInURL,
 		"LeadURL": d.LeadURL, "OpportunityURL": d.OpportunityURL, "WaitingDays": strconv.Itoa(d.WaitingDays),
 	}
 }

@@ -3,6 +3,8 @@
 // customer hierarchies, credit limits and the record of emails sent. Every write of the onboarding is
 // idempotent, keyed by the request ID or the Sales record ID, so an activity that runs twice has one effect.
 // The changes staff make to an approved partner (credit limit, block) each add an entry to its audit list.
+// A partner's admins add users (each addition a row its workflow is given the ID of), change their roles
+// and remove them; every such change holds the partner's hierarchy row, so one active Admin always remains.
 package commerce
 
 import (

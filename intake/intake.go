@@ -53,6 +53,9 @@ type Service struct {
 	Register Register
 	// Partners, when set, serves the staff's partner endpoints.
 	Partners Partners
+	// Users, when set, serves the endpoints with which a partner's admins
+	// manage its users.
+	Users Users
 	// Timing is passed to each new workflow; zero values mean its defaults.
 	Timing workflows.Timing
 	Logger *slog.Logger
@@ -78,12 +81,15 @@ type Service struct {
 }
 
 // Routes adds the intake endpoints to mux, and the partner endpoints when
-// Partners is set.
+// Partners is set, and the partner's user endpoints when Users is.
 func (s *Service) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /v1/onboarding-requests", s.guard(s.submit))
 	mux.HandleFunc("GET /v1/onboarding-requests/{id}", s.guard(s.show))
 	if s.Partners != nil {
 		s.partnerRoutes(mux)
+	}
+	if s.Users != nil {
+		s.userRoutes(mux)
 	}
 }
 

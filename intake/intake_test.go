@@ -192,7 +192,7 @@ func newFixture(t *testing.T, configure ...func(*intake.Service)) *fixture {
 }
 
 func (f *fixture) service() *intake.Service {
-	s := &intake.Service{Temporal: f.temporal, Register: f.store, Partners: f.store, Timing: workflows.Timing{SalesCheckInterval: checkEvery},
+	s := &intake.Service{Temporal: f.temporal, Register: f.store, Partners: f.store, Users: f.store, Timing: workflows.Timing{SalesCheckInterval: checkEvery},
 		Logger: slog.New(slog.DiscardHandler), Keys: []string{siteKey, rotatedKey}, ReceiptsPerAddress: 3}
 	f.configure(s)
 	return s

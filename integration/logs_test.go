@@ -6,11 +6,11 @@ import (
 )
 
 // personalMarkers are pieces of the personal data the integration tests
-// send (requesters' addresses, names, phones, streets), and of SMTP
+// send (requesters' and added users' addresses, names, phones, streets), and of SMTP
 // addresses: none may appear in a line of our processes' logs.
 var personalMarkers = []string{
 	"@partner.example", "Lovelace", "Philippa", "Quennell", "+49 221 1234567", "+49 30 7654321",
-	"Industriestr", "Geheimweg", `"King"`, "lastName=King",
+	"Industriestr", "Geheimweg", `"King"`, "lastName=King", "Bo Berg",
 }
 
 // ourProcesses are the log prefixes of the product's own processes. The

@@ -171,7 +171,7 @@ func serve(ctx context.Context) error {
 	// The intake and the webhook receiver listen apart, so that only the
 	// receiver, which Dataverse calls, needs to face the internet.
 	intakeMux := http.NewServeMux()
-	front := &intake.Service{Temporal: c, Register: store, Partners: store, Timing: cfg.Timing, Logger: slog.Default(), Metrics: m.Handler(),
+	front := &intake.Service{Temporal: c, Register: store, Partners: store, Users: store, Timing: cfg.Timing, Logger: slog.Default(), Metrics: m.Handler(),
 		Keys: cfg.Intake.APIKeys, RatePerKey: float64(cfg.Intake.RatePerKey), BurstPerKey: cfg.Intake.BurstPerKey,
 		ReceiptsPerAddress: cfg.Intake.ReceiptsPerAddress}
 	front.Routes(intakeMux)

@@ -122,6 +122,7 @@ func run(ctx context.Context) error {
 	w.RegisterWorkflowWithOptions(workflows.SalesEventWorkflow, workflow.RegisterOptions{Name: workflows.SalesEventWorkflowName})
 	w.RegisterWorkflowWithOptions(workflows.ResendEmailWorkflow, workflow.RegisterOptions{Name: workflows.ResendEmailWorkflowName})
 	w.RegisterWorkflowWithOptions(workflows.ErasePersonalDataWorkflow, workflow.RegisterOptions{Name: workflows.ErasePersonalDataWorkflowName})
+	w.RegisterWorkflowWithOptions(workflows.AddPartnerUser, workflow.RegisterOptions{Name: workflows.AddPartnerUserWorkflowName})
 	acts.Register(w)
 	scheduleCtx, cancelSchedule := context.WithTimeout(ctx, 10*time.Second)
 	if err := keepRetentionSchedule(scheduleCtx, c.ScheduleClient(), cfg.Retention); err != nil {

@@ -122,3 +122,32 @@ func FieldErrors(errs []FieldError) string {
 	}
 	return strings.Join(parts, "; ")
 }
+
+// NewUser is a user a partner's admin adds, as the B2B site sends it.
+type NewUser struct {
+	FirstName string
+	LastName  string
+	Email     string
+	JobTitle  string
+	// Locale is the invitation's language; empty, the partner's.
+	Locale string
+}
+
+// ValidateNewUser checks a user to add as Validate checks the requester,
+// to the same limits, and trims its fields. Fields are named as sent, at
+// the top of the body.
+func ValidateNewUser(u *NewUser) []FieldError {
+	req := Request{Requester: Requester{FirstName: u.FirstName, LastName: u.LastName, Email: u.Email, JobTitle: u.JobTitle},
+		Locale: u.Locale}
+	var errs []FieldError
+	for _, e := range Validate(&req) {
+		if field, ok := strings.CutPrefix(e.Field, "requester."); ok {
+			errs = append(errs, FieldError{field, e.Message})
+		} else if e.Field == "locale" && u.Locale != "" {
+			errs = append(errs, e)
+		}
+	}
+	u.FirstName, u.LastName, u.Email, u.JobTitle = req.Requester.FirstName, req.Requester.LastName, req.Requester.Email, req.Requester.JobTitle
+	u.Locale = strings.TrimSpace(u.Locale)
+	return errs
+}
