@@ -11,10 +11,6 @@ import (
 	"github.com/google/uuid"
 )
 
-// RoleUser is the role of a partner's user who orders but administers no
-// users.
-const RoleUser = "User"
-
 // ValidRole reports whether r is a role of a partner's user.
 func ValidRole(r string) bool { return r == RoleAdmin || r == RoleUser }
 
