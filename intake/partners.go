@@ -37,6 +37,8 @@ type PartnerView struct {
 	Blocked        bool             `json:"blocked"`
 	// History is every change staff made, newest first.
 	History []PartnerChangeView `json:"history"`
+	// Users are the partner's users with their roles, in the GET only.
+	Users []PartnerUserView `json:"users,omitempty"`
 }
 
 // CreditLimitView is a credit limit in minor units (cents) of its currency.
@@ -78,7 +80,18 @@ func partnerView(p commerce.Partner) PartnerView {
 func (s *Service) showPartner(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("organization")
 	p, err := s.Partners.GetPartner(r.Context(), id)
-	s.answerPartner(w, id, "read", p, err)
+	if err != nil || s.Users == nil {
+		s.answerPartner(w, id, "read", p, err)
+		return
+	}
+	us, err := s.Users.ListPartnerUsers(r.Context(), id)
+	if err != nil {
+		s.answerUsersError(w, id, "list the users of", err)
+		return
+	}
+	v := partnerView(p)
+	v.Users = usersView(us).Users
+	writeJSON(w, http.StatusOK, v)
 }
 
 // creditLimitChange is the body of PUT .../credit-limit; amount is a

@@ -201,3 +201,21 @@ func TestRefusedAdditionIsListed(t *testing.T) {
 		t.Errorf("the first partner's users = %+v", v.Users)
 	}
 }
+
+// The partner's GET shows its hierarchy's users and their roles beside the
+// credit limit.
+func TestPartnerShowsItsUsersAndRoles(t *testing.T) {
+	f := newFixture(t)
+	org, admin := f.approveWithAdmin(t, "6c8f3b21-2d4e-4f60-9b0c-1d2e3f4a5b6c")
+	code, a, raw := f.do(t, http.MethodGet, "/v1/partners/"+org, "", "")
+	if code != http.StatusOK {
+		t.Fatalf("GET partner = %d %+v", code, a)
+	}
+	var p intake.PartnerView
+	if err := json.Unmarshal(raw, &p); err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Users) != 1 || p.Users[0].CustomerID != admin || p.Users[0].Role != commerce.RoleAdmin || !p.Users[0].Active {
+		t.Errorf("partner's users = %+v; want its admin %s", p.Users, admin)
+	}
+}
