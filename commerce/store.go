@@ -42,6 +42,8 @@ type Store struct {
 	backend string
 	// db runs every query of this package on pool, in the backend's dialect.
 	db conn
+	// roles are the shop's roles of partners' users besides Admin and User.
+	roles []string
 }
 
 // Open opens the Commerce database and brings its schema up to date. A dsn

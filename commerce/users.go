@@ -5,14 +5,24 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
 )
 
+// SetRoles names the roles the shop gives partners' users besides RoleAdmin
+// and RoleUser (a Buyer, say); they order as a User does. It is set once,
+// before the store serves.
+func (s *Store) SetRoles(extra []string) { s.roles = slices.Clone(extra) }
+
+// Roles lists the roles a partner's user may have: Admin, User and the
+// shop's own.
+func (s *Store) Roles() []string { return append([]string{RoleAdmin, RoleUser}, s.roles...) }
+
 // ValidRole reports whether r is a role of a partner's user.
-func ValidRole(r string) bool { return r == RoleAdmin || r == RoleUser }
+func (s *Store) ValidRole(r string) bool { return slices.Contains(s.Roles(), r) }
 
 // The statuses of a user addition.
 const (
@@ -103,8 +113,8 @@ func (s *Store) RequestUserAddition(ctx context.Context, a UserAddition) (UserAd
 		"first name", a.FirstName, "last name", a.LastName, "email", a.Email); err != nil {
 		return UserAddition{}, false, err
 	}
-	if !ValidRole(a.Role) {
-		return UserAddition{}, false, fmt.Errorf("%w: role %q is neither %s nor %s", ErrInvalid, a.Role, RoleAdmin, RoleUser)
+	if !s.ValidRole(a.Role) {
+		return UserAddition{}, false, fmt.Errorf("%w: role %q is not one of %s", ErrInvalid, a.Role, strings.Join(s.Roles(), ", "))
 	}
 	created := false
 	err := s.inTx(ctx, func(tx conn) error {
@@ -349,9 +359,9 @@ func (s *Store) ListPartnerUsers(ctx context.Context, organizationID string) (Pa
 // Admin of the partner. Demoting the last active Admin is ErrLastAdmin; a
 // customer who is not the partner's user is ErrNotFound.
 func (s *Store) ChangeUserRole(ctx context.Context, organizationID, actingCustomerID, customerID, role string) (PartnerUser, error) {
-	if !ValidRole(role) {
-		return PartnerUser{}, fmt.Errorf("change role of user %s: %w: role %q is neither %s nor %s",
-			customerID, ErrInvalid, role, RoleAdmin, RoleUser)
+	if !s.ValidRole(role) {
+		return PartnerUser{}, fmt.Errorf("change role of user %s: %w: role %q is not one of %s",
+			customerID, ErrInvalid, role, strings.Join(s.Roles(), ", "))
 	}
 	var u PartnerUser
 	err := s.changeUser(ctx, organizationID, actingCustomerID, customerID, func(tx conn, hierarchyID string, target PartnerUser) error {

@@ -90,10 +90,13 @@ type Starter struct {
 	CommerceDB string
 	// Addr serves the intake, WebhookAddr the Sales webhook receiver: only
 	// the receiver needs to face the internet.
-	Addr             string
-	WebhookAddr      string
-	OpsAddr          string
-	Intake           Intake
+	Addr        string
+	WebhookAddr string
+	OpsAddr     string
+	Intake      Intake
+	// PartnerUserRoles are the shop's roles of partners' users besides
+	// Admin and User.
+	PartnerUserRoles []string
 	WebhookAuth      saleshooks.Auth
 	WebhookMaxBody   int
 	ProspectIDColumn string
@@ -270,6 +273,16 @@ func LoadStarter(env *settings.Env) Starter {
 			"a wait for Sales this long makes the request need attention"),
 		EventsPerRun: env.Int("HISTORY_EVENTS_PER_RUN", workflows.DefaultEventsPerRun, 100, 10000,
 			"a waiting request continues as new once its run's history has this many events"),
+	}
+	s.PartnerUserRoles = env.List("PARTNER_USER_ROLES",
+		"roles a partner's admin may give its users besides Admin and User, such as Buyer (comma-separated); they order as a User does")
+	seen := map[string]bool{"Admin": true, "User": true}
+	for _, r := range s.PartnerUserRoles {
+		if seen[r] {
+			env.Invalid("PARTNER_USER_ROLES", strings.Join(s.PartnerUserRoles, ","), fmt.Sprintf("names %s twice (Admin and User are always there)", r))
+			break
+		}
+		seen[r] = true
 	}
 	if len(s.Intake.APIKeys) == 0 {
 		env.Problem("INTAKE_API_KEYS must be set: the intake is never served without API keys")

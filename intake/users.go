@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -21,6 +22,8 @@ type Users interface {
 	ChangeUserRole(ctx context.Context, organizationID, actingCustomerID, customerID, role string) (commerce.PartnerUser, error)
 	RemoveUser(ctx context.Context, organizationID, actingCustomerID, customerID string) error
 	CustomerAccess(ctx context.Context, customerID string) (commerce.Access, error)
+	// Roles lists the roles a partner's user may have.
+	Roles() []string
 }
 
 // userRoutes adds the endpoints with which a partner's admins manage its
@@ -91,8 +94,8 @@ func (s *Service) addUser(w http.ResponseWriter, r *http.Request) {
 	if strings.TrimSpace(in.ActingCustomerID) == "" {
 		errs = append(errs, workflows.FieldError{Field: "actingCustomerId", Message: "is required"})
 	}
-	if !commerce.ValidRole(in.Role) {
-		errs = append(errs, workflows.FieldError{Field: "role", Message: "must be Admin or User"})
+	if !slices.Contains(s.Users.Roles(), in.Role) {
+		errs = append(errs, workflows.FieldError{Field: "role", Message: "must be one of " + strings.Join(s.Users.Roles(), ", ")})
 	}
 	if len(errs) > 0 {
 		out := make([]FieldError, len(errs))
@@ -171,8 +174,8 @@ func (s *Service) changeRole(w http.ResponseWriter, r *http.Request) {
 	if strings.TrimSpace(in.ActingCustomerID) == "" {
 		errs = append(errs, FieldError{Field: "actingCustomerId", Message: "is required"})
 	}
-	if !commerce.ValidRole(in.Role) {
-		errs = append(errs, FieldError{Field: "role", Message: "must be Admin or User"})
+	if !slices.Contains(s.Users.Roles(), in.Role) {
+		errs = append(errs, FieldError{Field: "role", Message: "must be one of " + strings.Join(s.Users.Roles(), ", ")})
 	}
 	if len(errs) > 0 {
 		writeUsersInvalid(w, errs)

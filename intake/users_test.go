@@ -219,3 +219,28 @@ func TestPartnerShowsItsUsersAndRoles(t *testing.T) {
 		t.Errorf("partner's users = %+v; want its admin %s", p.Users, admin)
 	}
 }
+
+// Roles the shop configures besides Admin and User are given like them;
+// any other is refused with the list.
+func TestShopsOwnRoles(t *testing.T) {
+	f := newFixture(t)
+	org, admin := f.approveWithAdmin(t, "7d9a4c32-3e5f-4071-8c1d-2e3f4a5b6c7d")
+	path := "/v1/partners/" + org + "/users"
+	body := func(email, role string) string {
+		return `{"actingCustomerId": "` + admin + `", "firstName": "Bo", "lastName": "Berg", "email": "` + email + `", "role": "` + role + `"}`
+	}
+	code, a, _ := f.do(t, http.MethodPost, path, "application/json", body("bo@contoso.example", "Buyer"))
+	if code != http.StatusBadRequest || fieldsOf(a) != "role" || !strings.Contains(a.Fields[0].Message, "Admin, User") {
+		t.Errorf("a role the shop has not configured = %d %+v", code, a)
+	}
+
+	f.store.SetRoles([]string{"Buyer"})
+	code, a, _ = f.do(t, http.MethodPost, path, "application/json", body("bo@contoso.example", "Buyer"))
+	if code != http.StatusAccepted {
+		t.Errorf("a configured role = %d %+v", code, a)
+	}
+	code, a, _ = f.do(t, http.MethodPut, path+"/"+admin+"/role", "application/json", `{"actingCustomerId": "`+admin+`", "role": "Owner"}`)
+	if code != http.StatusBadRequest || !strings.Contains(a.Fields[0].Message, "Admin, User, Buyer") {
+		t.Errorf("an unknown role = %d %+v", code, a)
+	}
+}

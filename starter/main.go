@@ -155,6 +155,7 @@ func serve(ctx context.Context) error {
 		return err
 	}
 	defer store.Close()
+	store.SetRoles(cfg.PartnerUserRoles)
 
 	ops := &monitor.Server{Addr: cfg.OpsAddr, Metrics: m, Logger: slog.Default(), Checks: map[string]monitor.Check{
 		"temporal": monitor.TemporalCheck(c),

@@ -15,7 +15,7 @@ CREATE TABLE partner_user_additions (
     email              TEXT NOT NULL,
     email_key          TEXT NOT NULL,
     job_title          TEXT NOT NULL DEFAULT '',
-    role               TEXT NOT NULL CHECK (role IN ('Admin', 'User')),
+    role               TEXT NOT NULL,
     locale             TEXT NOT NULL DEFAULT '',
     status             TEXT NOT NULL CHECK (status IN ('Pending', 'Added', 'Refused')),
     refusal            TEXT NOT NULL DEFAULT '',
