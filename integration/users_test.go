@@ -11,7 +11,6 @@ import (
 
 	"github.com/partner-onboarding/onboarding/commerce"
 	"github.com/partner-onboarding/onboarding/intake"
-	"github.com/partner-onboarding/onboarding/workflows"
 )
 
 func (p *product) partnerUsers(t *testing.T, org string) intake.PartnerUsersView {
@@ -33,13 +32,7 @@ func (p *product) partnerUsers(t *testing.T, org string) intake.PartnerUsersView
 func TestPartnerAdminAddsAUser(t *testing.T) {
 	p := webhookProduct.get(t)
 	r := p.submit(t, "users")
-	st := p.awaitStatus(t, r, workflows.StatusAwaitingQualification)
-	p.qualify(t, st.LeadID)
-	st = p.awaitStatus(t, r, workflows.StatusQualified)
-	if err := p.sales.WinOpportunity(t.Context(), st.OpportunityID, "Partner contract signed"); err != nil {
-		t.Fatal(err)
-	}
-	st = p.awaitStatus(t, r, workflows.StatusApproved)
+	st := p.approve(t, r)
 	org, admin := st.OrganizationCustomerID, st.PersonCustomerID
 	if org == "" || admin == "" {
 		t.Fatalf("approved request without organization or requester customer: %+v", st)
