@@ -176,3 +176,71 @@ func setUpdatedAt(t *testing.T, s *Store, table, key, id string, at time.Time) {
 		t.Fatal(err)
 	}
 }
+
+// An admin's addition of a user keeps the user's data only while it is
+// carried out: once Added (the customer holds it) or Refused longer ago than
+// the period, the addition's copy is erased; a pending one keeps it.
+func TestErasePersonalDataOfUserAdditions(t *testing.T) {
+	eachStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		before := time.Now().Add(-90 * 24 * time.Hour)
+		org := customer(t, s, KindOrganization, "account-partner", "req-partner")
+		admin := customer(t, s, KindPerson, "contact-admin", "req-partner")
+		if _, err := s.CreateHierarchy(ctx, "req-partner", PurposeB2BOrganization, org.ID,
+			[]HierarchyMember{{CustomerID: admin.ID, Role: RoleAdmin}}); err != nil {
+			t.Fatal(err)
+		}
+		other := customer(t, s, KindOrganization, "account-other", "req-other")
+		otherAdmin := customer(t, s, KindPerson, "contact-taken", "req-other")
+		if _, err := s.CreateHierarchy(ctx, "req-other", PurposeB2BOrganization, other.ID,
+			[]HierarchyMember{{CustomerID: otherAdmin.ID, Role: RoleAdmin}}); err != nil {
+			t.Fatal(err)
+		}
+		add := func(email string) UserAddition {
+			a, _, err := s.RequestUserAddition(ctx, UserAddition{OrganizationID: org.ID, ActingCustomerID: admin.ID,
+				FirstName: "Bo", LastName: "Berg", Email: email, JobTitle: "Buyer", Role: RoleUser})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return a
+		}
+		added, refused, pending := add("bo@partner.example"), add(otherAdmin.Email), add("new@partner.example")
+		if _, err := s.CreateAddedUser(ctx, added.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.JoinAddedUser(ctx, added.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.CreateAddedUser(ctx, refused.ID); err == nil {
+			t.Fatal("an address of another partner's user was added")
+		}
+		for _, a := range []UserAddition{added, refused, pending} {
+			setUpdatedAt(t, s, "partner_user_additions", "id", a.ID, before.Add(-24*time.Hour))
+		}
+
+		for range 2 {
+			if _, err := s.ErasePersonalData(ctx, before, 10); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, a := range []UserAddition{added, refused, pending} {
+			got, err := s.GetUserAddition(ctx, a.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			erased := got.FirstName == "" && got.LastName == "" && got.Email == "" && got.JobTitle == ""
+			if erased == (a.ID == pending.ID) || got.Status == "" || got.Role != RoleUser {
+				t.Errorf("addition %s (%s) after the erasure = %+v", a.ID, got.Status, got)
+			}
+		}
+		users, err := s.ListPartnerUsers(ctx, org.ID)
+		if err != nil || len(users.Users) != 2 {
+			t.Fatalf("partner's users = %+v, %v; want the admin and the added user, whose customer keeps its data", users, err)
+		}
+		for _, u := range users.Users {
+			if u.Email == "" {
+				t.Errorf("user %s lost its email: the customer is the partner's", u.CustomerID)
+			}
+		}
+	})
+}
