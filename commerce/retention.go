@@ -23,6 +23,9 @@ import (
 // hold none.
 //
 // The rows stay, so that every lookup by request ID answers as before.
+//
+// A partner admin's additions of users lose the user's data once carried
+// out before the same time (the added user's customer keeps it).
 
 // ErasePersonalData erases the personal data of up to limit requests that
 // were rejected before a time: Rejected, and not changed since, so that a
@@ -40,6 +43,9 @@ func (s *Store) ErasePersonalData(ctx context.Context, before time.Time, limit i
 	}
 	var n int64
 	err := s.inTx(ctx, func(tx conn) error {
+		if err := eraseUserAdditions(ctx, tx, before); err != nil {
+			return err
+		}
 		ids, err := erasable(ctx, tx, before, limit)
 		if err != nil || len(ids) == 0 {
 			return err
@@ -67,6 +73,17 @@ func (s *Store) ErasePersonalData(ctx context.Context, before time.Time, limit i
 		return 0, fmt.Errorf("erase personal data of requests rejected before %s: %w", formatTime(before), err)
 	}
 	return int(n), nil
+}
+
+// eraseUserAdditions erases the user's data from the admins' additions of
+// users carried out before a time: an Added one's customer holds it, a
+// Refused one needs it no more. A pending one keeps it for its workflow.
+func eraseUserAdditions(ctx context.Context, tx conn, before time.Time) error {
+	_, err := tx.ExecContext(ctx, `UPDATE partner_user_additions
+		SET first_name = '', last_name = '', email = '', email_key = '', job_title = ''
+		WHERE status IN (?, ?) AND updated_at < ? AND (email <> '' OR first_name <> '' OR last_name <> '')`,
+		AdditionAdded, AdditionRefused, formatTime(before))
+	return err
 }
 
 // erasable lists up to limit rejected requests not erased yet and unchanged
