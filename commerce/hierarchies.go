@@ -41,8 +41,8 @@ type HierarchyMember struct {
 // organization customer at its top and members in the given order, all or
 // nothing. If the request has a hierarchy already, that one is returned
 // unchanged, whatever the arguments. If the organization heads another
-// request's hierarchy of the purpose (a company that is a partner already
-// asked again), the request joins that one: its members come in as
+// request's hierarchy (a company that is a partner already asked again),
+// the request joins that one: its members come in as
 // RoleUser, since the partner's admins decide who administers it.
 func (s *Store) CreateHierarchy(ctx context.Context, requestID, purpose, organizationID string, members []HierarchyMember) (Hierarchy, error) {
 	if err := required("request ID", requestID, "purpose", purpose, "organization ID", organizationID); err != nil {
@@ -77,7 +77,7 @@ func (s *Store) CreateHierarchy(ctx context.Context, requestID, purpose, organiz
 				return err
 			}
 		}
-		if partner, err := hierarchyOfOrganization(ctx, tx, organizationID, purpose); err == nil {
+		if partner, err := partnerHierarchy(ctx, tx, organizationID); err == nil {
 			h, err = joinHierarchy(ctx, tx, partner, requestID, members)
 			return err
 		} else if !errors.Is(err, ErrNotFound) {
@@ -150,18 +150,6 @@ func checkCustomer(ctx context.Context, tx conn, id string, kind CustomerKind) e
 		return fmt.Errorf("%w: customer %s is a %s, not an %s", ErrInvalid, id, got, kind)
 	}
 	return nil
-}
-
-// hierarchyOfOrganization is the ID of the first hierarchy of the purpose
-// that the organization heads, or ErrNotFound.
-func hierarchyOfOrganization(ctx context.Context, tx conn, organizationID, purpose string) (string, error) {
-	var id string
-	err := tx.QueryRowContext(ctx, `SELECT id FROM hierarchies WHERE root_customer_id = ? AND purpose = ?
-		ORDER BY created_at, id LIMIT 1`, organizationID, purpose).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", ErrNotFound
-	}
-	return id, err
 }
 
 // joinHierarchy makes a request a member of an existing hierarchy: its

@@ -7,4 +7,4 @@ CREATE TABLE hierarchy_requests (
     joined_at    TEXT NOT NULL
 );
 
-CREATE INDEX hierarchies_by_root ON hierarchies (root_customer_id, purpose);
+CREATE INDEX hierarchies_by_root ON hierarchies (root_customer_id, created_at);
