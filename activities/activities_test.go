@@ -205,12 +205,7 @@ func TestImportCustomersOfUnknownOpportunityIsPermanent(t *testing.T) {
 
 func TestCreateCustomerHierarchy(t *testing.T) {
 	f := newFixture(t)
-	req, _, q := f.qualified()
-	var cs workflows.Customers
-	f.mustRun(workflows.ActivityImportCustomers, workflows.ImportCustomersInput{RequestID: req.RequestID,
-		OpportunityID: q.OpportunityID, ContactID: q.ContactID, AccountID: q.AccountID}, &cs)
-	in := workflows.HierarchyInput{RequestID: req.RequestID, OrganizationCustomerID: cs.OrganizationCustomerID,
-		PersonCustomerID: cs.PersonCustomerID}
+	req, _, cs, in := f.imported()
 
 	var first, second string
 	f.mustRun(workflows.ActivityCreateCustomerHierarchy, in, &first)
@@ -241,12 +236,7 @@ func TestCreateCustomerHierarchy(t *testing.T) {
 // another request of the same company) never puts the default back.
 func TestApprovalNeverResetsACreditLimit(t *testing.T) {
 	f := newFixture(t)
-	req, _, q := f.qualified()
-	var cs workflows.Customers
-	f.mustRun(workflows.ActivityImportCustomers, workflows.ImportCustomersInput{RequestID: req.RequestID,
-		OpportunityID: q.OpportunityID, ContactID: q.ContactID, AccountID: q.AccountID}, &cs)
-	in := workflows.HierarchyInput{RequestID: req.RequestID, OrganizationCustomerID: cs.OrganizationCustomerID,
-		PersonCustomerID: cs.PersonCustomerID}
+	_, _, cs, in := f.imported()
 	f.mustRun(workflows.ActivityCreateCustomerHierarchy, in, nil)
 	if _, err := f.store.ChangeCreditLimit(f.ctx, cs.OrganizationCustomerID, commerce.CreditLimitChange{
 		Amount: 900000, Currency: "EUR", ChangedBy: "credit desk", Reason: "yearly review"}); err != nil {
@@ -265,13 +255,9 @@ func TestApprovalNeverResetsACreditLimit(t *testing.T) {
 // account, joins the partner's hierarchy and keeps its credit limit.
 func TestSecondRequestOfAPartnerJoinsItsHierarchy(t *testing.T) {
 	f := newFixture(t)
-	first, _, q1 := f.qualified()
-	var partner workflows.Customers
-	f.mustRun(workflows.ActivityImportCustomers, workflows.ImportCustomersInput{RequestID: first.RequestID,
-		OpportunityID: q1.OpportunityID, ContactID: q1.ContactID, AccountID: q1.AccountID}, &partner)
+	_, q1, partner, in := f.imported()
 	var hierarchyID string
-	f.mustRun(workflows.ActivityCreateCustomerHierarchy, workflows.HierarchyInput{RequestID: first.RequestID,
-		OrganizationCustomerID: partner.OrganizationCustomerID, PersonCustomerID: partner.PersonCustomerID}, &hierarchyID)
+	f.mustRun(workflows.ActivityCreateCustomerHierarchy, in, &hierarchyID)
 	if _, err := f.store.ChangeCreditLimit(f.ctx, partner.OrganizationCustomerID, commerce.CreditLimitChange{
 		Amount: 900000, Currency: "EUR", ChangedBy: "credit desk", Reason: "yearly review"}); err != nil {
 		t.Fatal(err)

@@ -194,6 +194,18 @@ func (f *fixture) qualified() (workflows.Request, string, sales.Qualification) {
 	return req, leadID, q
 }
 
+// imported qualifies a request's lead in Sales, imports its contact and
+// account as customers, and gives the hierarchy step's input for them.
+func (f *fixture) imported() (workflows.Request, sales.Qualification, workflows.Customers, workflows.HierarchyInput) {
+	f.t.Helper()
+	req, _, q := f.qualified()
+	var cs workflows.Customers
+	f.mustRun(workflows.ActivityImportCustomers, workflows.ImportCustomersInput{RequestID: req.RequestID,
+		OpportunityID: q.OpportunityID, ContactID: q.ContactID, AccountID: q.AccountID}, &cs)
+	return req, q, cs, workflows.HierarchyInput{RequestID: req.RequestID, OrganizationCustomerID: cs.OrganizationCustomerID,
+		PersonCustomerID: cs.PersonCustomerID}
+}
+
 // leadsOfProspect asks the stand-in's Web API directly, without the client
 // under test, for every lead that carries the prospect ID.
 func (f *fixture) leadsOfProspect(prospectID string) []map[string]any {
